@@ -1,0 +1,153 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/orgid/orgid/storage"
+)
+
+// mfaPolicyConfigured is the default MFA policy of an organization.
+const mfaPolicyConfigured = "configured"
+
+const organizationColumns = `tenant_id, id, name, slug, description, logo_url, logo_dark_url,
+	custom_data, mfa_required, mfa_policy, provider_id, created_at`
+
+var (
+	sqlCreateOrganization = query(`INSERT INTO organizations (` + organizationColumns + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`)
+	sqlGetOrganization       = query(`SELECT ` + organizationColumns + ` FROM organizations WHERE tenant_id = $1 AND id = $2`)
+	sqlGetOrganizationBySlug = query(`SELECT ` + organizationColumns + ` FROM organizations WHERE tenant_id = $1 AND slug = $2`)
+	sqlListOrganizations     = query(`SELECT ` + organizationColumns + ` FROM organizations
+		WHERE tenant_id = $1 AND (created_at, id) > ($2, $3)
+		ORDER BY created_at, id LIMIT $4`)
+	sqlUpdateOrganization = query(`UPDATE organizations SET name = $3, slug = $4, description = $5, logo_url = $6,
+		logo_dark_url = $7, custom_data = $8, mfa_required = $9, mfa_policy = $10
+		WHERE tenant_id = $1 AND id = $2`)
+	sqlDeleteOrganization = query(`DELETE FROM organizations WHERE tenant_id = $1 AND id = $2`)
+	// Custom roles have no foreign key to their organization (template
+	// roles, organization_id '', would need one to nothing).
+	sqlDeleteOrganizationRoles = query(`DELETE FROM organization_roles WHERE tenant_id = $1 AND organization_id = $2`)
+)
+
+// CreateOrganization stores a new organization; ErrAlreadyExists when the
+// ID, the slug or the provider ID is taken in the tenant.
+func (s *Store) CreateOrganization(ctx context.Context, o storage.Organization) error {
+	const op = "create organization"
+	custom, err := encodeObject(op, "custom_data", o.CustomData)
+	if err != nil {
+		return err
+	}
+	_, err = s.write().exec(ctx, sqlCreateOrganization,
+		o.TenantID, o.ID, o.Name, o.Slug, o.Description, o.LogoURL, o.LogoDarkURL,
+		custom, o.MFARequired, mfaPolicy(o.MFAPolicy), nullString(o.ProviderID), toMicros(o.CreatedAt))
+	return wrap(op, err)
+}
+
+// GetOrganization returns the tenant's organization id, or ErrNotFound.
+func (s *Store) GetOrganization(ctx context.Context, tenantID, id string) (storage.Organization, error) {
+	o, err := scanOrganization(s.read().queryRow(ctx, sqlGetOrganization, tenantID, id))
+	return o, wrap("get organization", err)
+}
+
+// GetOrganizationBySlug returns the tenant's organization with that slug,
+// or ErrNotFound.
+func (s *Store) GetOrganizationBySlug(ctx context.Context, tenantID, slug string) (storage.Organization, error) {
+	o, err := scanOrganization(s.read().queryRow(ctx, sqlGetOrganizationBySlug, tenantID, slug))
+	return o, wrap("get organization by slug", err)
+}
+
+// ListOrganizations pages through the tenant's organizations, oldest
+// first (ties by ID).
+func (s *Store) ListOrganizations(ctx context.Context, tenantID string, p storage.Page) ([]storage.Organization, string, error) {
+	const op = "list organizations"
+	after, err := decodeCursor(op, cursorOrganizations, p, firstAscending)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := p.Limit()
+	rows, err := s.read().query(ctx, sqlListOrganizations, tenantID, after.at, after.id, limit+1)
+	if err != nil {
+		return nil, "", wrap(op, err)
+	}
+	defer rows.Close()
+	var orgs []storage.Organization
+	for rows.Next() {
+		o, err := scanOrganization(rows)
+		if err != nil {
+			return nil, "", wrap(op, err)
+		}
+		orgs = append(orgs, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(op, err)
+	}
+	orgs, next := pageEnd(cursorOrganizations, orgs, limit, func(o storage.Organization) pageKey {
+		return pageKey{toMicros(o.CreatedAt), o.ID}
+	})
+	return orgs, next, nil
+}
+
+// UpdateOrganization replaces every field of the organization but its ID,
+// tenant, provider ID and creation time. ErrNotFound when it does not
+// exist; ErrAlreadyExists (nothing written) when the slug is taken.
+func (s *Store) UpdateOrganization(ctx context.Context, o storage.Organization) error {
+	const op = "update organization"
+	custom, err := encodeObject(op, "custom_data", o.CustomData)
+	if err != nil {
+		return err
+	}
+	res, err := s.write().exec(ctx, sqlUpdateOrganization, o.TenantID, o.ID,
+		o.Name, o.Slug, o.Description, o.LogoURL, o.LogoDarkURL, custom, o.MFARequired, mfaPolicy(o.MFAPolicy))
+	return oneRow(op, "organization", res, err)
+}
+
+// DeleteOrganization removes the organization with its memberships (the
+// foreign keys cascade) and its custom roles, in one transaction.
+// ErrNotFound when it does not exist.
+//
+// The organization row goes first: its lock makes a concurrent CreateRole
+// for it (which locks the row too) either finish before, so that its role
+// is deleted here, or find the organization gone.
+func (s *Store) DeleteOrganization(ctx context.Context, tenantID, id string) error {
+	const op = "delete organization"
+	if id == "" {
+		// '' is the template's organization ID: never delete those roles.
+		return failf(op, storage.ErrNotFound, "empty organization ID")
+	}
+	return s.inTx(ctx, func(tx *Store) error {
+		w := tx.write()
+		res, err := w.exec(ctx, sqlDeleteOrganization, tenantID, id)
+		if err := oneRow(op, "organization", res, err); err != nil {
+			return err
+		}
+		_, err = w.exec(ctx, sqlDeleteOrganizationRoles, tenantID, id)
+		return wrap(op, err)
+	})
+}
+
+func scanOrganization(sc scanner) (storage.Organization, error) {
+	var (
+		o       storage.Organization
+		custom  string
+		prov    sql.NullString
+		created int64
+	)
+	err := sc.Scan(&o.TenantID, &o.ID, &o.Name, &o.Slug, &o.Description, &o.LogoURL, &o.LogoDarkURL,
+		&custom, &o.MFARequired, &o.MFAPolicy, &prov, &created)
+	if err != nil {
+		return storage.Organization{}, err
+	}
+	o.CustomData = json.RawMessage(custom)
+	o.ProviderID = prov.String
+	o.CreatedAt = fromMicros(created)
+	return o, nil
+}
+
+func mfaPolicy(p string) string {
+	if p == "" {
+		return mfaPolicyConfigured
+	}
+	return p
+}

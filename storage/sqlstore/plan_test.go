@@ -1,0 +1,120 @@
+package sqlstore_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/orgid/orgid/storage"
+	"github.com/orgid/orgid/storage/sqlstore"
+	"github.com/orgid/orgid/storage/sqlstore/sqltest"
+)
+
+// planSeed fills two tenants with 3,000 users and 3,000 organizations each,
+// every user a member of three organizations (18,000 memberships),
+// with roles, the built-in template and two custom roles per organization,
+// then ANALYZEs, as a running deployment's statistics would be. Bulk SQL,
+// not the store: this is about the shape of the data, and it is quick.
+func planSeed(t *testing.T, dsn string, s *sqlstore.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for _, tn := range []string{"t1", "t2"} {
+		if err := s.CreateTenant(ctx, storage.Tenant{ID: tn, Name: tn, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range storage.BuiltinPermissions {
+			p.TenantID, p.CreatedAt = tn, time.Now()
+			if err := s.CreatePermission(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, r := range storage.BuiltinRoles {
+			r.TenantID, r.ID, r.CreatedAt = tn, "builtin-"+r.Name, time.Now()
+			if err := s.CreateRole(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	db := rawDB(t, sqlstore.DialectPostgres, dsn)
+	for _, q := range []string{
+		`INSERT INTO users (tenant_id, id, email, email_norm, name, created_at, updated_at)
+			SELECT t.id, 'u' || g, 'u' || g || '@example.test', 'u' || g || '@example.test', 'User ' || g, g, g
+			FROM tenants t, generate_series(1, 3000) g`,
+		`INSERT INTO organizations (tenant_id, id, name, slug, created_at)
+			SELECT t.id, 'o' || g, 'Org ' || g, 'org-' || g, g FROM tenants t, generate_series(1, 3000) g`,
+		`INSERT INTO organization_members (tenant_id, organization_id, user_id, joined_at)
+			SELECT t.id, 'o' || ((g * k) % 3000 + 1), 'u' || g, g * 10 + k
+			FROM tenants t, generate_series(1, 3000) g, (VALUES (1), (7), (13)) ks (k)
+			ON CONFLICT DO NOTHING`,
+		`INSERT INTO organization_member_roles (tenant_id, organization_id, user_id, role)
+			SELECT tenant_id, organization_id, user_id, 'member' FROM organization_members`,
+		`INSERT INTO organization_member_roles (tenant_id, organization_id, user_id, role)
+			SELECT tenant_id, organization_id, user_id, 'custom-1' FROM organization_members WHERE joined_at % 10 = 1`,
+		`INSERT INTO organization_roles (tenant_id, id, organization_id, name, created_at)
+			SELECT t.id, 'c' || g || '-' || k, 'o' || g, 'custom-' || k, 0
+			FROM tenants t, generate_series(1, 3000) g, (VALUES (1), (2)) ks (k)`,
+		`INSERT INTO organization_role_permissions (tenant_id, role_id, permission)
+			SELECT tenant_id, id, 'read:billing' FROM organization_roles WHERE organization_id <> ''`,
+		`ANALYZE`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+}
+
+// The reads on every token request use indexes, never a sequential scan of
+// the organization tables, in both the custom and the generic plan.
+func TestPostgresPlans(t *testing.T) {
+	dsn := sqltest.PostgresURL(t)
+	s, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	planSeed(t, dsn, s)
+
+	// The plans are for this data: u1 is a member of o2, o8 and o14, with
+	// custom-1 besides member in o2 (joined at 11).
+	ctx := context.Background()
+	orgs, err := s.ListUserOrganizations(ctx, "t1", "u1")
+	if err != nil || len(orgs) != 3 {
+		t.Fatalf("ListUserOrganizations(u1) = %+v, %v; want 3 organizations", orgs, err)
+	}
+	a, err := s.GetMemberAccess(ctx, "t1", "o2", "u1")
+	if err != nil || !slices.Equal(a.Roles, []string{"custom-1", "member"}) ||
+		!slices.Equal(a.Permissions, []string{"read:billing", "read:members", "read:organization", "read:roles"}) {
+		t.Fatalf("GetMemberAccess(o2, u1) = %+v, %v", a, err)
+	}
+
+	orgTables := []string{"organizations", "organization_members", "organization_member_roles", "organization_roles", "organization_role_permissions"}
+	hot := sqlstore.HotQueries()
+	for _, c := range []struct {
+		method string
+		args   []any
+	}{
+		{"ListUserOrganizations", []any{"t1", "u1"}},
+		{"GetMemberAccess", []any{"t1", "o2", "u1"}},
+	} {
+		for _, generic := range []bool{false, true} {
+			name := c.method + "/custom"
+			explain := sqltest.Explain
+			if generic {
+				name, explain = c.method+"/generic", sqltest.ExplainGeneric
+			}
+			t.Run(name, func(t *testing.T) {
+				p := explain(t, dsn, hot[c.method], c.args...)
+				t.Logf("plan:\n%s", p)
+				for _, rel := range p.SeqScans() {
+					if slices.Contains(orgTables, rel) {
+						t.Errorf("sequential scan on %s", rel)
+					}
+				}
+				if len(p.IndexScans("organization_members")) == 0 {
+					t.Errorf("organization_members is not read through an index")
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+
+	"github.com/orgid/orgid/storage"
+)
+
+const userColumns = `tenant_id, id, email, email_verified, name, password_hash, created_at, updated_at`
+
+var (
+	sqlCreateUser = query(`INSERT INTO users (tenant_id, id, email, email_norm, email_verified, name, password_hash, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
+	sqlGetUser        = query(`SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id = $2`)
+	sqlGetUserByEmail = query(`SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND email_norm = $2`)
+	sqlUpdateUser     = query(`UPDATE users SET email = $3, email_norm = $4, email_verified = $5, name = $6,
+		password_hash = $7, updated_at = $8
+		WHERE tenant_id = $1 AND id = $2`)
+	// Memberships (and their roles) go with the user by foreign key.
+	// Refresh tokens have no foreign key to users, so they are deleted by
+	// the (tenant_id, user_id) index.
+	sqlDeleteUser       = query(`DELETE FROM users WHERE tenant_id = $1 AND id = $2`)
+	sqlDeleteUserTokens = query(`DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2`)
+	// A user's organizations with the user's roles there, in one query
+	// that starts from the (tenant_id, user_id) index of memberships and
+	// looks up each organization and its roles by primary key: a row per
+	// role, or one row with a NULL role for a member without roles. The
+	// rows of one organization are adjacent, which is all the grouping in
+	// Go needs.
+	sqlListUserOrganizations = query(`SELECT o.id, o.name, o.slug, r.role
+		FROM organization_members m
+		JOIN organizations o ON o.tenant_id = m.tenant_id AND o.id = m.organization_id
+		LEFT JOIN organization_member_roles r
+			ON r.tenant_id = m.tenant_id AND r.organization_id = m.organization_id AND r.user_id = m.user_id
+		WHERE m.tenant_id = $1 AND m.user_id = $2
+		ORDER BY m.joined_at, m.organization_id`)
+)
+
+// normEmail is the case-insensitive identity of an email. Lowercasing in
+// Go rather than in SQL keeps both dialects (and Unicode) in agreement.
+func normEmail(email string) string { return strings.ToLower(email) }
+
+// CreateUser stores a new user; ErrAlreadyExists when the ID or the email
+// (case-insensitively) is taken in the tenant.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	_, err := s.write().exec(ctx, sqlCreateUser,
+		u.TenantID, u.ID, u.Email, nullString(normEmail(u.Email)), u.EmailVerified, u.Name, u.PasswordHash,
+		toMicros(u.CreatedAt), toMicros(u.UpdatedAt))
+	return wrap("create user", err)
+}
+
+// GetUser returns the tenant's user id, or ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, tenantID, id string) (storage.User, error) {
+	u, err := scanUser(s.read().queryRow(ctx, sqlGetUser, tenantID, id))
+	return u, wrap("get user", err)
+}
+
+// GetUserByEmail returns the tenant's user with that email, compared
+// case-insensitively, or ErrNotFound.
+func (s *Store) GetUserByEmail(ctx context.Context, tenantID, email string) (storage.User, error) {
+	if email == "" {
+		return storage.User{}, failf("get user by email", storage.ErrNotFound, "empty email")
+	}
+	u, err := scanUser(s.read().queryRow(ctx, sqlGetUserByEmail, tenantID, normEmail(email)))
+	return u, wrap("get user by email", err)
+}
+
+// UpdateUser replaces the user's email, email_verified, name, password
+// hash and updated_at. ErrNotFound when there is no such user;
+// ErrAlreadyExists (nothing written) when another user of the tenant has
+// the email, compared case-insensitively.
+func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
+	const op = "update user"
+	res, err := s.write().exec(ctx, sqlUpdateUser, u.TenantID, u.ID,
+		u.Email, nullString(normEmail(u.Email)), u.EmailVerified, u.Name, u.PasswordHash, toMicros(u.UpdatedAt))
+	return oneRow(op, "user", res, err)
+}
+
+// DeleteUser removes the user, their memberships and their refresh tokens
+// in one transaction. ErrNotFound when there is no such user.
+func (s *Store) DeleteUser(ctx context.Context, tenantID, id string) error {
+	const op = "delete user"
+	return s.inTx(ctx, func(tx *Store) error {
+		w := tx.write()
+		res, err := w.exec(ctx, sqlDeleteUser, tenantID, id)
+		if err := oneRow(op, "user", res, err); err != nil {
+			return err
+		}
+		_, err = w.exec(ctx, sqlDeleteUserTokens, tenantID, id)
+		return wrap(op, err)
+	})
+}
+
+// ListUserOrganizations returns the organizations the user belongs to,
+// oldest membership first, each with the user's roles there sorted.
+func (s *Store) ListUserOrganizations(ctx context.Context, tenantID, userID string) ([]storage.UserOrganization, error) {
+	const op = "list user organizations"
+	rows, err := s.read().query(ctx, sqlListUserOrganizations, tenantID, userID)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var orgs []storage.UserOrganization
+	for rows.Next() {
+		var (
+			id, name, slug string
+			role           sql.NullString
+		)
+		if err := rows.Scan(&id, &name, &slug, &role); err != nil {
+			return nil, wrap(op, err)
+		}
+		if n := len(orgs); n == 0 || orgs[n-1].ID != id {
+			orgs = append(orgs, storage.UserOrganization{ID: id, Name: name, Slug: slug})
+		}
+		if role.Valid {
+			last := &orgs[len(orgs)-1]
+			last.Roles = append(last.Roles, role.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	// Sorted in Go: ORDER BY follows the database's collation, which on
+	// PostgreSQL need not be byte order.
+	for i := range orgs {
+		slices.Sort(orgs[i].Roles)
+	}
+	return orgs, nil
+}
+
+func scanUser(sc scanner) (storage.User, error) {
+	var (
+		u                storage.User
+		created, updated int64
+	)
+	if err := sc.Scan(&u.TenantID, &u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.PasswordHash, &created, &updated); err != nil {
+		return storage.User{}, err
+	}
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return u, nil
+}

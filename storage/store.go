@@ -1,0 +1,188 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Store is orgid's durable storage. Every method that reads or writes data
+// of a tenant takes the tenant ID and never sees another tenant's rows: a
+// record of tenant A looked up from tenant B is ErrNotFound.
+//
+// Invariants every backend keeps (storagetest checks them):
+//   - Create* returns ErrAlreadyExists when the identity or a unique field is
+//     taken, and writes nothing.
+//   - Get* returns ErrNotFound for a missing record.
+//   - Compare-and-set methods (RotateRefreshToken, UpdateSigningKeyState)
+//     return ErrConflict when the expected state no longer holds; of two
+//     concurrent callers exactly one succeeds.
+//   - A backend that cannot be reached returns an error wrapping ErrUnavailable.
+type Store interface {
+	TenantStore
+	UserStore
+	OrganizationStore
+	ApplicationStore
+	SigningKeyStore
+	RefreshTokenStore
+	TemplateStore
+	AuditStore
+	MetaStore
+
+	// WithTx runs fn against a Store whose writes commit together when fn
+	// returns nil and are all rolled back when it returns an error.
+	WithTx(ctx context.Context, fn func(tx Store) error) error
+	// Ping reports whether the backend is reachable.
+	Ping(ctx context.Context) error
+	// DeleteExpired removes refresh tokens and revocations that expired
+	// before now. It is safe to run on many replicas at once.
+	DeleteExpired(ctx context.Context, now time.Time) error
+	Close() error
+}
+
+// TenantStore keeps tenants.
+type TenantStore interface {
+	CreateTenant(ctx context.Context, t Tenant) error
+	GetTenant(ctx context.Context, id string) (Tenant, error)
+	ListTenants(ctx context.Context) ([]Tenant, error)
+}
+
+// UserStore keeps users. Emails are unique per tenant, case-insensitively.
+type UserStore interface {
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, tenantID, id string) (User, error)
+	// GetUserByEmail matches the email case-insensitively.
+	GetUserByEmail(ctx context.Context, tenantID, email string) (User, error)
+	// UpdateUser replaces a user's email, email_verified, name, password
+	// hash and updated_at. ErrNotFound; ErrAlreadyExists when the email
+	// belongs to another user.
+	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser removes the user with their memberships and refresh
+	// tokens. ErrNotFound when there is no such user.
+	DeleteUser(ctx context.Context, tenantID, id string) error
+	// ListUserOrganizations returns the organizations the user belongs to
+	// with the user's roles, oldest membership first, in one indexed query.
+	ListUserOrganizations(ctx context.Context, tenantID, userID string) ([]UserOrganization, error)
+}
+
+// OrganizationStore keeps organizations and memberships.
+type OrganizationStore interface {
+	// CreateOrganization returns ErrAlreadyExists when the ID or the slug is taken.
+	CreateOrganization(ctx context.Context, o Organization) error
+	GetOrganization(ctx context.Context, tenantID, id string) (Organization, error)
+	GetOrganizationBySlug(ctx context.Context, tenantID, slug string) (Organization, error)
+	// ListOrganizations pages through the tenant's organizations, oldest first.
+	ListOrganizations(ctx context.Context, tenantID string, p Page) (orgs []Organization, next string, err error)
+	// UpdateOrganization replaces every field but ID, TenantID, ProviderID
+	// and CreatedAt. ErrNotFound; ErrAlreadyExists when the slug is taken.
+	UpdateOrganization(ctx context.Context, o Organization) error
+	// DeleteOrganization removes it with its memberships and custom roles.
+	// ErrNotFound.
+	DeleteOrganization(ctx context.Context, tenantID, id string) error
+
+	// AddMembership returns ErrAlreadyExists when the user is already a
+	// member and ErrNotFound when the user or the organization does not exist.
+	AddMembership(ctx context.Context, m Membership) error
+	// GetMembership returns the membership with its roles; ErrNotFound.
+	GetMembership(ctx context.Context, tenantID, orgID, userID string) (Membership, error)
+	// ListUserMemberships returns the user's memberships, oldest first.
+	ListUserMemberships(ctx context.Context, tenantID, userID string) ([]Membership, error)
+	// ListMembers pages through an organization's members, oldest first.
+	ListMembers(ctx context.Context, tenantID, orgID string, p Page) (members []Member, next string, err error)
+	// SetMemberRoles replaces a member's roles. ErrNotFound when the user
+	// is not a member.
+	SetMemberRoles(ctx context.Context, tenantID, orgID, userID string, roles []string) error
+	// RemoveMembership removes a member. ErrNotFound when not a member.
+	RemoveMembership(ctx context.Context, tenantID, orgID, userID string) error
+	// CountMembersWithRole counts the organization's members holding role.
+	CountMembersWithRole(ctx context.Context, tenantID, orgID, role string) (int, error)
+	// GetMemberAccess returns the organization, the user's roles there and
+	// the permissions they grant (template and custom roles alike).
+	// ErrNotFound when the organization does not exist or the user is not
+	// a member: callers must not tell the two apart.
+	GetMemberAccess(ctx context.Context, tenantID, orgID, userID string) (MemberAccess, error)
+}
+
+// TemplateStore keeps the tenant's organization template (permissions and
+// template roles) and organizations' custom roles.
+type TemplateStore interface {
+	// CreatePermission returns ErrAlreadyExists for a taken name.
+	CreatePermission(ctx context.Context, p Permission) error
+	// ListPermissions returns the tenant's permissions by name.
+	ListPermissions(ctx context.Context, tenantID string) ([]Permission, error)
+	// CreateRole stores a template role (OrganizationID empty) or a custom
+	// role with its permissions. ErrAlreadyExists when the name is taken in
+	// the same scope, or across scopes (a custom role named like a template
+	// role, a template role named like some custom role); ErrNotFound when
+	// a permission or the organization does not exist.
+	CreateRole(ctx context.Context, r Role) error
+	// ListRoles returns the template roles and, with orgID, that
+	// organization's custom roles, by name.
+	ListRoles(ctx context.Context, tenantID, orgID string) ([]Role, error)
+}
+
+// AuditStore keeps the audit log.
+type AuditStore interface {
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	// ListAudit pages through the tenant's audit log, newest first.
+	ListAudit(ctx context.Context, tenantID string, p Page) (entries []AuditEntry, next string, err error)
+}
+
+// ApplicationStore keeps OAuth clients.
+type ApplicationStore interface {
+	CreateApplication(ctx context.Context, a Application) error
+	GetApplication(ctx context.Context, tenantID, clientID string) (Application, error)
+	// ListApplications pages through the tenant's applications, oldest first.
+	ListApplications(ctx context.Context, tenantID string, p Page) (apps []Application, next string, err error)
+	// DeleteApplication removes it and its refresh tokens. ErrNotFound.
+	DeleteApplication(ctx context.Context, tenantID, clientID string) error
+}
+
+// SigningKeyStore keeps tenants' token-signing keys.
+type SigningKeyStore interface {
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys returns every key of the tenant, whatever its state, oldest first.
+	ListSigningKeys(ctx context.Context, tenantID string) ([]SigningKey, error)
+	// UpdateSigningKeyState moves key kid from state from to state to and
+	// sets its ExpiresAt. ErrNotFound when there is no such key; ErrConflict
+	// when it is not in state from.
+	UpdateSigningKeyState(ctx context.Context, tenantID, kid string, from, to KeyState, expiresAt time.Time) error
+	// DeleteSigningKeysExpiredBefore removes retired keys whose ExpiresAt is before t.
+	DeleteSigningKeysExpiredBefore(ctx context.Context, tenantID string, t time.Time) (int, error)
+}
+
+// RefreshTokenStore keeps grants' refresh tokens and revocations. A grant
+// has at most one refresh token, found by the grant ID (which the token
+// value carries); rotating it is a compare-and-set on its current hash, so
+// a refresh costs one primary-key read and one single-row update.
+type RefreshTokenStore interface {
+	// CreateRefreshToken stores the first refresh token of grant
+	// rt.Grant.ID. ErrAlreadyExists when the grant has one; ErrConflict
+	// (nothing stored) when the grant is already revoked.
+	CreateRefreshToken(ctx context.Context, rt RefreshToken) error
+	// GetRefreshToken returns the grant's refresh token. ErrNotFound when
+	// it has none or the grant is revoked. Expiry is the caller's to check.
+	GetRefreshToken(ctx context.Context, tenantID, grantID string) (RefreshToken, error)
+	// RotateRefreshToken replaces the refresh token of grant next.Grant.ID
+	// with next (its hash, previous hashes and times; the grant itself is
+	// unchanged) if and only if the current hash is still oldHash. Of
+	// concurrent rotations from one hash exactly one succeeds; the others
+	// get ErrConflict and write nothing. ErrNotFound when the grant has no
+	// refresh token.
+	RotateRefreshToken(ctx context.Context, tenantID string, oldHash []byte, next RefreshToken) error
+	// RevokeGrant deletes the grant's refresh token and records the grant
+	// ID as revoked until until (when its last access token expires). It is
+	// idempotent and works before the grant has a refresh token: creating
+	// one afterwards fails with ErrConflict.
+	RevokeGrant(ctx context.Context, tenantID, grantID string, until time.Time) error
+	// RevokeToken records one access token's jti as revoked until until.
+	RevokeToken(ctx context.Context, tenantID, jti string, until time.Time) error
+	// IsRevoked reports whether any of ids (grant IDs or jtis) is revoked.
+	IsRevoked(ctx context.Context, tenantID string, ids ...string) (bool, error)
+}
+
+// MetaStore keeps deployment-wide values such as the master-key check.
+type MetaStore interface {
+	// EnsureMeta stores value under key unless a value is already there,
+	// and returns the stored value.
+	EnsureMeta(ctx context.Context, key string, value []byte) ([]byte, error)
+}
