@@ -1,0 +1,50 @@
+// Package ttlcache keeps values loaded from a store for a short time, so a
+// hot path does not read the store for the same record on every request.
+// Errors are not cached: a record created elsewhere is seen at once, and a
+// change made elsewhere within the time to live.
+package ttlcache
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Cache maps keys to values loaded by load, each trusted for ttl.
+type Cache[K comparable, V any] struct {
+	ttl  time.Duration
+	now  func() time.Time
+	load func(context.Context, K) (V, error)
+	mu   sync.RWMutex
+	m    map[K]entry[V]
+}
+
+type entry[V any] struct {
+	v        V
+	loadedAt time.Time
+}
+
+// New returns a cache that loads missing or stale values with load.
+func New[K comparable, V any](ttl time.Duration, now func() time.Time, load func(context.Context, K) (V, error)) *Cache[K, V] {
+	return &Cache[K, V]{ttl: ttl, now: now, load: load, m: make(map[K]entry[V])}
+}
+
+// Get returns the value for k, loading it when absent or older than the ttl.
+func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
+	now := c.now()
+	c.mu.RLock()
+	e, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok && now.Sub(e.loadedAt) < c.ttl {
+		return e.v, nil
+	}
+	v, err := c.load(ctx, k)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	c.mu.Lock()
+	c.m[k] = entry[V]{v: v, loadedAt: now}
+	c.mu.Unlock()
+	return v, nil
+}

@@ -1,0 +1,44 @@
+package ttlcache
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/orgid/orgid/internal/fakeclock"
+)
+
+func TestCache(t *testing.T) {
+	clock := fakeclock.New(time.Unix(0, 0))
+	loads := 0
+	fail := false
+	c := New(10*time.Second, clock.Now, func(_ context.Context, k string) (string, error) {
+		loads++
+		if fail {
+			return "", errors.New("down")
+		}
+		return k + "!", nil
+	})
+	get := func(k string) string {
+		v, err := c.Get(context.Background(), k)
+		if err != nil {
+			return "error"
+		}
+		return v
+	}
+	if get("a") != "a!" || get("a") != "a!" || loads != 1 {
+		t.Fatalf("second Get within the ttl loaded again (%d loads)", loads)
+	}
+	clock.Advance(10 * time.Second)
+	if get("a") != "a!" || loads != 2 {
+		t.Fatalf("a stale value was not reloaded (%d loads)", loads)
+	}
+	fail = true
+	if get("b") != "error" || get("b") != "error" || loads != 4 {
+		t.Fatalf("errors must not be cached (%d loads)", loads)
+	}
+	if get("a") != "a!" {
+		t.Fatal("a fresh value was dropped by another key's error")
+	}
+}
