@@ -1,0 +1,125 @@
+package op
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/orgid/orgid/internal/secure"
+	"github.com/orgid/orgid/storage"
+)
+
+// Scopes orgid knows beyond OIDC's own.
+const (
+	ScopeOrganizations     = "organizations"
+	ScopeOrganizationRoles = "organization_roles"
+)
+
+var supportedScopes = []string{
+	oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess,
+	ScopeOrganizations, ScopeOrganizationRoles,
+}
+
+// client adapts a stored application to zop.Client.
+type client struct {
+	app      storage.Application
+	loginURL string // issuer + "/login?authRequestID="
+	idTTL    time.Duration
+}
+
+var _ zop.Client = (*client)(nil)
+
+func (c *client) GetID() string                    { return c.app.ClientID }
+func (c *client) RedirectURIs() []string           { return c.app.RedirectURIs }
+func (c *client) PostLogoutRedirectURIs() []string { return c.app.PostLogoutRedirectURIs }
+func (c *client) LoginURL(id string) string        { return c.loginURL + url.QueryEscape(id) }
+func (c *client) AccessTokenType() zop.AccessTokenType {
+	return zop.AccessTokenTypeJWT
+}
+func (c *client) IDTokenLifetime() time.Duration { return c.idTTL }
+func (c *client) ClockSkew() time.Duration       { return 0 }
+
+// ApplicationType only steers the library's redirect-URI policy. Native
+// apps keep their custom schemes and loopback URIs; everything else is
+// "web". Port-agnostic loopback matching (RFC 8252 §7.3) never happens,
+// because VerifyAuthRequest has already required an exact match.
+func (c *client) ApplicationType() zop.ApplicationType {
+	if c.app.Type == storage.AppNative {
+		return zop.ApplicationTypeNative
+	}
+	return zop.ApplicationTypeWeb
+}
+
+// DevMode lets the library accept any redirect URI that matched exactly:
+// the scheme policy (https, http only on loopback, custom schemes only for
+// native apps) is enforced when an application is registered
+// (storage.Application.Validate), not at every request.
+func (c *client) DevMode() bool { return true }
+
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.app.Type.Public() {
+		return oidc.AuthMethodNone
+	}
+	return oidc.AuthMethodBasic // client_secret_post is accepted too
+}
+
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	if c.app.Type == storage.AppM2M {
+		return nil
+	}
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+
+func (c *client) GrantTypes() []oidc.GrantType {
+	if c.app.Type == storage.AppM2M {
+		return []oidc.GrantType{oidc.GrantTypeClientCredentials}
+	}
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeTokenExchange}
+}
+
+func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+
+func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+
+// IsScopeAllowed admits orgid's own scopes and permission names (which
+// contain a colon, like read:invoices) for organization tokens; the
+// library drops any other scope it does not know.
+func (c *client) IsScopeAllowed(scope string) bool {
+	return slices.Contains(supportedScopes, scope) || strings.Contains(scope, ":")
+}
+
+// IDTokenUserinfoClaimsAssertion: profile and email claims go into the ID
+// token as well as userinfo, as Auth0 and Logto do.
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
+
+// idTokenAlg is the algorithm of this client's ID tokens (RS256 unless chosen).
+func (c *client) idTokenAlg() string {
+	if c.app.IDTokenAlg != "" {
+		return c.app.IDTokenAlg
+	}
+	return "RS256"
+}
+
+// checkSecret compares a presented secret with the stored hash in constant time.
+func (c *client) checkSecret(secret string) bool {
+	return len(c.app.SecretHash) > 0 && secure.Equal(secure.Hash(secret), c.app.SecretHash)
+}
+
+// client loads the request tenant's client as a zop.Client.
+func (p *Provider) client(ctx context.Context, clientID string) (*client, error) {
+	t := tenantID(ctx)
+	app, err := p.clients.Get(ctx, [2]string{t, clientID})
+	if err != nil {
+		return nil, err
+	}
+	return &client{app: app, loginURL: p.Issuer(t) + loginPath + "?authRequestID=", idTTL: p.cfg.IDTokenTTL}, nil
+}

@@ -1,0 +1,171 @@
+package op
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rs/cors"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/orgid/orgid/internal/httpx"
+	"github.com/orgid/orgid/internal/ttlcache"
+	"github.com/orgid/orgid/keys"
+	"github.com/orgid/orgid/storage"
+)
+
+// Config wires the provider to its stores and keys.
+type Config struct {
+	// ExternalURL is the public base; issuers are ExternalURL + "/t/" + tenant.
+	ExternalURL string
+	Store       storage.Store
+	State       storage.State
+	Keys        *keys.Manager
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	AccessTokenTTL  time.Duration
+	IDTokenTTL      time.Duration
+	RefreshTokenTTL time.Duration
+	CodeTTL         time.Duration
+	AuthRequestTTL  time.Duration
+	// ClientCacheTTL is how long a replica trusts a loaded client (default 10s).
+	ClientCacheTTL time.Duration
+	// IDTokenMaxOrgs is the most organizations an ID token lists; beyond,
+	// it names userinfo as their source (default 50).
+	IDTokenMaxOrgs int
+	// AccessTokenAlg signs access tokens; default ES256.
+	AccessTokenAlg string
+	// CryptoKey is required by zitadel's provider constructor; orgid never
+	// issues the library's encrypted opaque tokens, but the key must still
+	// be secret. Derive it from the master key.
+	CryptoKey [32]byte
+	Logger    *slog.Logger
+}
+
+// Provider serves the OpenID Provider endpoints of every tenant.
+type Provider struct {
+	cfg Config
+	now func() time.Time
+	log *slog.Logger
+	// clients keeps loaded applications briefly, keyed by (tenant, client
+	// ID), so the token endpoint does not read the client on every request.
+	clients *ttlcache.Cache[[2]string, storage.Application]
+	zp      *zop.Provider
+	handler http.Handler
+}
+
+// Endpoint paths under the issuer. Clients find them through discovery.
+var endpoints = zop.Endpoints{
+	Authorization: zop.NewEndpoint("authorize"),
+	Token:         zop.NewEndpoint("oauth/token"),
+	Introspection: zop.NewEndpoint("oauth/introspect"),
+	Revocation:    zop.NewEndpoint("oauth/revoke"),
+	Userinfo:      zop.NewEndpoint("userinfo"),
+	EndSession:    zop.NewEndpoint("end_session"),
+	JwksURI:       zop.NewEndpoint("jwks"),
+}
+
+// New builds the provider.
+func New(cfg Config) (*Provider, error) {
+	if cfg.Store == nil || cfg.State.KV == nil || cfg.Keys == nil {
+		return nil, errors.New("op: Store, State and Keys are required")
+	}
+	u, err := url.Parse(cfg.ExternalURL)
+	if err != nil || u.Host == "" {
+		return nil, errors.New("op: ExternalURL must be an absolute URL")
+	}
+	cfg.ExternalURL = strings.TrimSuffix(cfg.ExternalURL, "/")
+	if cfg.AccessTokenAlg == "" {
+		cfg.AccessTokenAlg = "ES256"
+	}
+	if cfg.IDTokenMaxOrgs <= 0 {
+		cfg.IDTokenMaxOrgs = 50
+	}
+	if cfg.ClientCacheTTL == 0 {
+		cfg.ClientCacheTTL = 10 * time.Second
+	}
+	p := &Provider{cfg: cfg, now: cfg.Now, log: cfg.Logger}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	p.clients = ttlcache.New(cfg.ClientCacheTTL, p.now, func(ctx context.Context, k [2]string) (storage.Application, error) {
+		return cfg.Store.GetApplication(ctx, k[0], k[1])
+	})
+
+	// ID tokens of every algorithm orgid signs are accepted as id_token_hint.
+	opts := []zop.Option{zop.WithIDTokenHintVerifierOpts(zop.WithSupportedIDTokenHintSigningAlgorithms(idTokenAlgs...))}
+	if u.Scheme == "http" {
+		opts = append(opts, zop.WithAllowInsecure())
+	}
+	zp, err := zop.NewProvider(&zop.Config{
+		CryptoKey:                cfg.CryptoKey,
+		DefaultLogoutRedirectURI: loggedOutPath,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedUILocales:       []language.Tag{language.English},
+		SupportedScopes:          supportedScopes,
+	}, &adapter{p: p}, func(bool) (zop.IssuerFromRequest, error) {
+		return func(r *http.Request) string { return p.issuerFromContext(r.Context()) }, nil
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	p.zp = zp
+	srv := &server{LegacyServer: zop.NewLegacyServer(zp, endpoints), p: p}
+	p.handler = zop.RegisterLegacyServer(srv, p.callback,
+		// Nothing at these endpoints uses cookies across origins: browsers
+		// of single-page apps call token, userinfo and revocation with
+		// bearer credentials, so credentials are not allowed in CORS.
+		zop.WithServerCORSOptions(&cors.Options{
+			AllowOriginFunc:  func(string) bool { return true },
+			AllowedMethods:   []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
+			AllowCredentials: false,
+		}),
+	)
+	return p, nil
+}
+
+// Handler serves the provider's endpoints. It expects the tenant in the
+// request context (httpx.WithTenant) and the request path relative to the
+// issuer, i.e. with /t/{tenant} stripped.
+func (p *Provider) Handler() http.Handler { return protocolHeaders(p.handler) }
+
+// Issuer returns the issuer of a tenant.
+func (p *Provider) Issuer(tenantID string) string {
+	return p.cfg.ExternalURL + "/t/" + tenantID
+}
+
+func (p *Provider) issuerFromContext(ctx context.Context) string {
+	t, _ := httpx.Tenant(ctx)
+	return p.Issuer(t.ID)
+}
+
+// CallbackURL is where the login pages send the browser once an auth
+// request is done; it answers the client with a code or an error.
+func (p *Provider) CallbackURL(_ context.Context, tenantID, authRequestID string) string {
+	return p.Issuer(tenantID) + callbackPath + "?id=" + url.QueryEscape(authRequestID)
+}
+
+const (
+	callbackPath  = "/authorize/callback"
+	loginPath     = "/login"
+	loggedOutPath = "/logged-out"
+)
+
+// tenantID returns the request's tenant. Every provider route runs behind
+// the tenant middleware, so a missing tenant is a wiring bug.
+func tenantID(ctx context.Context) string {
+	t, _ := httpx.Tenant(ctx)
+	return t.ID
+}
