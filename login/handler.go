@@ -1,0 +1,160 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/orgid/orgid/internal/password"
+	"github.com/orgid/orgid/internal/secure"
+	"github.com/orgid/orgid/storage"
+)
+
+// Flow is the narrow view of the OIDC side that login needs.
+type Flow interface {
+	// CallbackURL is where the browser goes once the auth request is done or failed.
+	CallbackURL(ctx context.Context, tenantID, authRequestID string) string
+}
+
+// Config configures a Handler. Store, State.KV, Flow, ExternalURL and
+// CSRFKey are required; the rest have defaults.
+type Config struct {
+	Store storage.Store
+	State storage.State
+	Flow  Flow
+	// ExternalURL is the public base URL. With https, cookies are Secure
+	// and carry the __Host- prefix.
+	ExternalURL string
+	// CSRFKey signs form tokens: at least 32 bytes, derived by the caller
+	// from the master key.
+	CSRFKey []byte
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// AuthRequestTTL is how long a completed auth request waits for the
+	// OIDC side (default 30 minutes).
+	AuthRequestTTL time.Duration
+	// SessionTTL is the absolute lifetime of a sign-in session (default 7 days).
+	SessionTTL time.Duration
+	// MaxFailuresPerAccount is how many failed sign-ins per window one
+	// (tenant, email) may have before sign-in is refused (default 10).
+	MaxFailuresPerAccount int
+	// MaxFailuresPerIP is the same per (tenant, client IP) (default 100).
+	MaxFailuresPerIP int
+	// FailureWindow is the fixed window of both limits (default 15 minutes).
+	FailureWindow time.Duration
+	// Logger receives internal errors; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Defaults of Config.
+const (
+	DefaultAuthRequestTTL        = 30 * time.Minute
+	DefaultSessionTTL            = 7 * 24 * time.Hour
+	DefaultMaxFailuresPerAccount = 10
+	DefaultMaxFailuresPerIP      = 100
+	DefaultFailureWindow         = 15 * time.Minute
+)
+
+// Handler serves the login pages of every tenant.
+type Handler struct {
+	cfg      Config
+	log      *slog.Logger
+	external string // ExternalURL without a trailing slash
+	secure   bool   // ExternalURL is https
+	basePath string // path of ExternalURL, without a trailing slash
+	csrf     csrf
+	pages    *pages
+	// dummyHash is verified for unknown emails so that they cost as much
+	// as a wrong password and timing does not reveal who has an account.
+	dummyHash string
+}
+
+// New checks cfg, fills in defaults and returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("login: Config.Store is required")
+	case cfg.State.KV == nil:
+		return nil, errors.New("login: Config.State is required")
+	case cfg.Flow == nil:
+		return nil, errors.New("login: Config.Flow is required")
+	case len(cfg.CSRFKey) < 32:
+		return nil, errors.New("login: Config.CSRFKey must be at least 32 bytes")
+	}
+	u, err := url.Parse(cfg.ExternalURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("login: Config.ExternalURL %q is not an absolute http(s) URL", cfg.ExternalURL)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.AuthRequestTTL <= 0 {
+		cfg.AuthRequestTTL = DefaultAuthRequestTTL
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.MaxFailuresPerAccount <= 0 {
+		cfg.MaxFailuresPerAccount = DefaultMaxFailuresPerAccount
+	}
+	if cfg.MaxFailuresPerIP <= 0 {
+		cfg.MaxFailuresPerIP = DefaultMaxFailuresPerIP
+	}
+	if cfg.FailureWindow <= 0 {
+		cfg.FailureWindow = DefaultFailureWindow
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	pg, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	dummy, err := dummyHash()
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		external:  strings.TrimSuffix(cfg.ExternalURL, "/"),
+		secure:    u.Scheme == "https",
+		basePath:  strings.TrimSuffix(u.Path, "/"),
+		pages:     pg,
+		dummyHash: dummy,
+	}
+	h.csrf = csrf{key: append([]byte(nil), cfg.CSRFKey...), secure: h.secure}
+	return h, nil
+}
+
+// dummyHash is a hash of a random password with the current parameters,
+// made once per process.
+var dummyHash = sync.OnceValues(func() (string, error) { return password.Hash(secure.Token()) })
+
+// Register adds the login routes to r, the subrouter of /t/{tenant} whose
+// middleware has already put the tenant into the request context.
+func (h *Handler) Register(r *mux.Router) {
+	r.HandleFunc("/login", h.getLogin).Methods(http.MethodGet)
+	r.HandleFunc("/login", h.postLogin).Methods(http.MethodPost)
+	r.HandleFunc("/signup", h.getSignup).Methods(http.MethodGet)
+	r.HandleFunc("/signup", h.postSignup).Methods(http.MethodPost)
+	r.HandleFunc("/logged-out", h.getLoggedOut).Methods(http.MethodGet)
+}
+
+// Assets returns the static files of the pages (style sheet, logo), to be
+// mounted by the caller at /assets/ under the external URL's path.
+func (h *Handler) Assets() http.Handler { return assetHandler() }
+
+// pageURL is the absolute URL of one of this package's pages for an auth
+// request, built from the external URL so that it is right behind a proxy.
+func (h *Handler) pageURL(tenantID, page, authRequestID string) string {
+	return h.external + "/t/" + url.PathEscape(tenantID) + "/" + page + "?authRequestID=" + url.QueryEscape(authRequestID)
+}

@@ -1,0 +1,139 @@
+package login
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/orgid/orgid/storage"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Page names.
+const (
+	pageLogin   = "login.html"
+	pageSignup  = "signup.html"
+	pageMessage = "message.html"
+)
+
+// pages holds one parsed template set per page, each on the shared layout.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+func loadPages() (*pages, error) {
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, name := range []string{pageLogin, pageSignup, pageMessage} {
+		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("login: parse %s: %w", name, err)
+		}
+		p.byName[name] = t
+	}
+	return p, nil
+}
+
+// pageData is what every template sees. Fields a page does not use stay empty.
+type pageData struct {
+	Title    string
+	StyleURL string
+	LogoURL  string
+
+	// Forms.
+	AppName string
+	// OrgName and OrgLogoURL show the organization of an organization=
+	// sign-in (logos are https URLs, allowed by the CSP's img-src).
+	OrgName       string
+	OrgLogoURL    string
+	AuthRequestID string
+	CSRF          string
+	Email         string
+	Name          string
+	Errors        fieldErrors
+	FormError     string
+	EmailTaken    bool
+	Focus         string // the field that gets autofocus
+
+	// Message pages.
+	Heading string
+	Message string
+	Alert   bool
+	Link    *pageLink
+}
+
+type pageLink struct {
+	Href string
+	Text string
+}
+
+// render writes page with status. The page is rendered into a buffer first
+// so that a template fault becomes a clean 500, not half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, d *pageData, formTargets ...string) {
+	d.StyleURL = assetURL(h.basePath, "style.css")
+	d.LogoURL = assetURL(h.basePath, "logo.svg")
+	var buf bytes.Buffer
+	if err := h.pages.byName[page].ExecuteTemplate(&buf, "layout", d); err != nil {
+		h.log.ErrorContext(r.Context(), "login: render page", "page", page, "err", err)
+		setPageHeaders(w.Header())
+		http.Error(w, "Something went wrong. Please try again.", http.StatusInternalServerError)
+		return
+	}
+	setPageHeaders(w.Header(), formTargets...)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// message renders a page that only says something.
+func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, heading, msg string, link *pageLink) {
+	h.render(w, r, status, pageMessage, &pageData{
+		Title:   heading,
+		Heading: heading,
+		Message: msg,
+		Alert:   status >= 400,
+		Link:    link,
+	})
+}
+
+// fail logs an internal error with its detail and shows the user a generic
+// page: 503 when the backend is unreachable, 500 otherwise.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err error, attrs ...any) {
+	args := append([]any{"err", err}, attrs...)
+	if errors.Is(err, storage.ErrUnavailable) {
+		h.log.WarnContext(r.Context(), "login: "+what, args...)
+		w.Header().Set("Retry-After", "5")
+		h.message(w, r, http.StatusServiceUnavailable, "Temporarily unavailable",
+			"Sign-in is temporarily unavailable. Please try again in a moment.", nil)
+		return
+	}
+	h.log.ErrorContext(r.Context(), "login: "+what, args...)
+	h.message(w, r, http.StatusInternalServerError, "Something went wrong",
+		"Something went wrong. Please try again.", nil)
+}
+
+// expired is the answer for an unknown or expired auth request.
+func (h *Handler) expired(w http.ResponseWriter, r *http.Request) {
+	h.message(w, r, http.StatusBadRequest, "Sign-in link expired",
+		"This sign-in link has expired. Go back to the application and try again.", nil)
+}
+
+// noAuthRequest is the answer for /login or /signup opened directly.
+func (h *Handler) noAuthRequest(w http.ResponseWriter, r *http.Request) {
+	h.message(w, r, http.StatusBadRequest, "Start from your application",
+		"To sign in, open the application you want to use and choose “Sign in” there. It will bring you back here.", nil)
+}
+
+// pageTitle is "what · app", or just what without an application name.
+func pageTitle(what, app string) string {
+	if app == "" {
+		return what
+	}
+	return what + " · " + app
+}
