@@ -1,0 +1,222 @@
+// Package config reads orgid's configuration from command-line flags and
+// ORGID_* environment variables (a flag wins over its variable) and checks it.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything `orgid serve` can be told.
+type Config struct {
+	Addr                  string
+	ExternalURL           string
+	DataDir               string
+	DatabaseURL           string
+	RedisURL              string
+	MasterKey             string
+	BootstrapClientID     string
+	BootstrapClientSecret string
+	SMTPURL               string
+	LogLevel              string
+	LogFormat             string
+
+	AccessTokenTTL  time.Duration
+	IDTokenTTL      time.Duration
+	RefreshTokenTTL time.Duration
+	CodeTTL         time.Duration
+	AuthRequestTTL  time.Duration
+	SessionTTL      time.Duration
+	ShutdownTimeout time.Duration
+	IDTokenMaxOrgs  int
+
+	// Warnings are things Validate chose for the operator, to be logged.
+	Warnings []string
+
+	badEnv []string // variables that did not parse, reported by Validate
+}
+
+// option is one setting: its flag, its variable and where it lands.
+type option struct {
+	flag, env, usage string
+	secret           bool
+	str              *string
+	dur              *time.Duration
+	num              *int
+	def              string
+}
+
+func (c *Config) options() []option {
+	return []option{
+		{flag: "addr", env: "ORGID_ADDR", def: "127.0.0.1:8080", str: &c.Addr, usage: "listen address"},
+		{flag: "external-url", env: "ORGID_EXTERNAL_URL", def: "", str: &c.ExternalURL, usage: "public base URL; issuers are {external-url}/t/{tenant} (default http://{addr})"},
+		{flag: "data-dir", env: "ORGID_DATA_DIR", def: "./orgid-data", str: &c.DataDir, usage: "directory of the embedded store and the generated master key"},
+		{flag: "database-url", env: "ORGID_DATABASE_URL", def: "", str: &c.DatabaseURL, usage: "postgres://… for PostgreSQL; empty for the embedded SQLite store in the data dir"},
+		{flag: "redis-url", env: "ORGID_REDIS_URL", def: "", str: &c.RedisURL, usage: "redis://… for ephemeral state shared by replicas; empty for in-process"},
+		{flag: "master-key", env: "ORGID_MASTER_KEY", def: "", str: &c.MasterKey, secret: true, usage: "32-byte key (base64 or hex) encrypting private keys at rest; generated into the data dir when empty (required with PostgreSQL)"},
+		{flag: "bootstrap-client-id", env: "ORGID_BOOTSTRAP_CLIENT_ID", def: "", str: &c.BootstrapClientID, usage: "with the secret: create this m2m client with the tenant role admin in tenant default"},
+		{flag: "bootstrap-client-secret", env: "ORGID_BOOTSTRAP_CLIENT_SECRET", def: "", str: &c.BootstrapClientSecret, secret: true, usage: "secret of the bootstrap client"},
+		{flag: "smtp-url", env: "ORGID_SMTP_URL", def: "", str: &c.SMTPURL, secret: true, usage: "smtp:// or smtps:// URL for outgoing mail; empty writes mail to the log"},
+		{flag: "log-level", env: "ORGID_LOG_LEVEL", def: "info", str: &c.LogLevel, usage: "debug, info, warn or error"},
+		{flag: "log-format", env: "ORGID_LOG_FORMAT", def: "text", str: &c.LogFormat, usage: "text or json"},
+		{flag: "access-token-ttl", env: "ORGID_ACCESS_TOKEN_TTL", def: "1h", dur: &c.AccessTokenTTL, usage: "lifetime of access tokens"},
+		{flag: "id-token-ttl", env: "ORGID_ID_TOKEN_TTL", def: "1h", dur: &c.IDTokenTTL, usage: "lifetime of ID tokens"},
+		{flag: "refresh-token-ttl", env: "ORGID_REFRESH_TOKEN_TTL", def: "336h", dur: &c.RefreshTokenTTL, usage: "lifetime of each refresh token (a rotation issues a fresh one)"},
+		{flag: "code-ttl", env: "ORGID_CODE_TTL", def: "5m", dur: &c.CodeTTL, usage: "lifetime of authorization codes"},
+		{flag: "auth-request-ttl", env: "ORGID_AUTH_REQUEST_TTL", def: "30m", dur: &c.AuthRequestTTL, usage: "time a user has to finish signing in"},
+		{flag: "session-ttl", env: "ORGID_SESSION_TTL", def: "168h", dur: &c.SessionTTL, usage: "lifetime of a browser's single sign-on session"},
+		{flag: "id-token-max-orgs", env: "ORGID_ID_TOKEN_MAX_ORGS", def: "50", num: &c.IDTokenMaxOrgs, usage: "most organizations an ID token lists; beyond, it names userinfo as their source"},
+		{flag: "shutdown-timeout", env: "ORGID_SHUTDOWN_TIMEOUT", def: "20s", dur: &c.ShutdownTimeout, usage: "time in-flight requests get to finish on SIGTERM"},
+	}
+}
+
+// StoreFlags are the settings that commands other than serve need to open
+// the stores (migrate, apps, keys).
+var StoreFlags = []string{"data-dir", "database-url", "master-key", "log-level", "log-format"}
+
+// Defaults returns the configuration from getenv and built-in defaults alone.
+func Defaults(getenv func(string) string) (Config, error) {
+	var c Config
+	c.NewFlagSet("defaults", []string{}, getenv, io.Discard)
+	return c, c.Validate()
+}
+
+// NewFlagSet returns a flag set for command name that fills c. Every
+// setting gets its default (from getenv, else built in); only the named
+// settings (all when names is nil) can be changed with flags.
+func (c *Config) NewFlagSet(name string, names []string, getenv func(string) string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	var listed []option
+	for _, o := range c.options() {
+		def := o.def
+		if v := getenv(o.env); v != "" {
+			def = v
+		}
+		usage := o.usage + " [$" + o.env + "]"
+		named := names == nil || contains(names, o.flag)
+		switch {
+		case o.str != nil:
+			*o.str = def
+			if named {
+				fs.StringVar(o.str, o.flag, def, usage)
+			}
+		case o.num != nil:
+			n, err := strconv.Atoi(def)
+			if err != nil {
+				n, _ = strconv.Atoi(o.def)
+				c.badEnv = append(c.badEnv, fmt.Sprintf("%s=%q is not a number", o.env, def))
+			}
+			*o.num = n
+			if named {
+				fs.IntVar(o.num, o.flag, n, usage)
+			}
+		default:
+			d, err := time.ParseDuration(def)
+			if err != nil {
+				// Reported by Validate; keep the built-in default meanwhile.
+				d, _ = time.ParseDuration(o.def)
+				c.badEnv = append(c.badEnv, fmt.Sprintf("%s=%q is not a duration", o.env, def))
+			}
+			*o.dur = d
+			if named {
+				fs.DurationVar(o.dur, o.flag, d, usage)
+			}
+		}
+		if named {
+			listed = append(listed, o)
+		}
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: orgid %s [flags]\n\nEvery flag can also be set with the environment variable in brackets.\n\n", name)
+		for _, o := range listed {
+			def := o.def
+			if o.secret {
+				def = ""
+			}
+			if def != "" {
+				fmt.Fprintf(out, "  --%s (default %q)\n", o.flag, def)
+			} else {
+				fmt.Fprintf(out, "  --%s\n", o.flag)
+			}
+			fmt.Fprintf(out, "      %s [$%s]\n", o.usage, o.env)
+		}
+	}
+	return fs
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate fills derived defaults and reports every problem at once.
+func (c *Config) Validate() error {
+	problems := append([]string(nil), c.badEnv...)
+	if c.ExternalURL == "" {
+		c.ExternalURL = "http://" + c.Addr
+		// A wildcard listen address is no place a browser can go: the
+		// default issuer uses loopback, and production sets the URL.
+		if host, port, err := net.SplitHostPort(c.Addr); err == nil {
+			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+				c.ExternalURL = "http://" + net.JoinHostPort("127.0.0.1", port)
+				c.Warnings = append(c.Warnings, fmt.Sprintf(
+					"listening on %s without ORGID_EXTERNAL_URL: issuers are %s/t/{tenant}, reachable only from this machine; set ORGID_EXTERNAL_URL to the public URL", c.Addr, c.ExternalURL))
+			}
+		}
+	}
+	c.ExternalURL = strings.TrimSuffix(c.ExternalURL, "/")
+	if u, err := url.Parse(c.ExternalURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		problems = append(problems, fmt.Sprintf("ORGID_EXTERNAL_URL %q must be an absolute http(s) URL without query or fragment", c.ExternalURL))
+	}
+	if (c.BootstrapClientID == "") != (c.BootstrapClientSecret == "") {
+		problems = append(problems, "ORGID_BOOTSTRAP_CLIENT_ID and ORGID_BOOTSTRAP_CLIENT_SECRET must be set together")
+	}
+	if c.BootstrapClientSecret != "" && len(c.BootstrapClientSecret) < 32 {
+		problems = append(problems, "ORGID_BOOTSTRAP_CLIENT_SECRET must be at least 32 characters")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, fmt.Sprintf("ORGID_LOG_LEVEL %q must be debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		problems = append(problems, fmt.Sprintf("ORGID_LOG_FORMAT %q must be text or json", c.LogFormat))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"ORGID_ACCESS_TOKEN_TTL", c.AccessTokenTTL}, {"ORGID_ID_TOKEN_TTL", c.IDTokenTTL},
+		{"ORGID_REFRESH_TOKEN_TTL", c.RefreshTokenTTL}, {"ORGID_CODE_TTL", c.CodeTTL},
+		{"ORGID_AUTH_REQUEST_TTL", c.AuthRequestTTL}, {"ORGID_SESSION_TTL", c.SessionTTL},
+		{"ORGID_SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
+	} {
+		if d.v <= 0 {
+			problems = append(problems, d.name+" must be positive")
+		}
+	}
+	if c.IDTokenMaxOrgs < 1 {
+		problems = append(problems, "ORGID_ID_TOKEN_MAX_ORGS must be at least 1")
+	}
+	if len(problems) > 0 {
+		return errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// Secure reports whether the external URL is https (Secure cookies, HSTS).
+func (c *Config) Secure() bool { return strings.HasPrefix(c.ExternalURL, "https://") }
