@@ -22,12 +22,13 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 // apps manages applications: `orgid apps create`.
 func (e env) apps(args []string) error {
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(e.stderr, "Usage: orgid apps create --type web|spa|native|m2m --name NAME [--redirect-uri URI ...] [--tenant T]")
+		fmt.Fprintln(e.stderr, "Usage: orgid apps create --type web|spa|native|m2m --name NAME [--redirect-uri URI ...] [--tenant-role admin] [--tenant T]")
 		return errUsage
 	}
 	var (
 		tenant, typ, name, alg string
 		redirects, logouts     listFlag
+		tenantRoles            listFlag
 	)
 	cfg, err := e.parse("apps create", config.StoreFlags, args[1:], func(fs *flag.FlagSet) {
 		fs.StringVar(&tenant, "tenant", storage.DefaultTenant, "tenant of the application")
@@ -36,6 +37,7 @@ func (e env) apps(args []string) error {
 		fs.Var(&redirects, "redirect-uri", "redirect URI, matched exactly (repeatable)")
 		fs.Var(&logouts, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
 		fs.StringVar(&alg, "id-token-alg", "", "ID token signing algorithm: RS256 (default), ES256 or EdDSA")
+		fs.Var(&tenantRoles, "tenant-role", "tenant role of an m2m application: admin lets it use the management API (repeatable)")
 	})
 	if err != nil {
 		return err
@@ -48,6 +50,7 @@ func (e env) apps(args []string) error {
 		RedirectURIs:           redirects,
 		PostLogoutRedirectURIs: logouts,
 		IDTokenAlg:             alg,
+		TenantRoles:            tenantRoles,
 		CreatedAt:              time.Now(),
 	}
 	var secret string
@@ -96,5 +99,5 @@ var appFlags = map[string]string{
 	"redirect_uris":                "--redirect-uri",
 	"post_logout_redirect_uris":    "--post-logout-redirect-uri",
 	"id_token_signed_response_alg": "--id-token-alg",
-	"tenant_roles":                 "tenant roles",
+	"tenant_roles":                 "--tenant-role",
 }

@@ -31,6 +31,8 @@ func TestAppsCreate(t *testing.T) {
 		{"unknown type", []string{"--type", "desktop", "--name", "X", "--redirect-uri", e2etest.Callback}, "type"},
 		{"no name", []string{"--type", "web", "--redirect-uri", e2etest.Callback}, "name"},
 		{"no redirect URI", []string{"--type", "spa", "--name", "X"}, "redirect"},
+		{"unknown tenant role", []string{"--type", "m2m", "--name", "X", "--tenant-role", "root"}, "--tenant-role"},
+		{"tenant role of a web app", []string{"--type", "web", "--name", "X", "--redirect-uri", e2etest.Callback, "--tenant-role", "admin"}, "--tenant-role"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, env, append([]string{"apps", "create"}, tc.args...)...)
@@ -58,11 +60,20 @@ func TestAppsCreate(t *testing.T) {
 	if m2mSecret == "" {
 		t.Error("an m2m app got no client_secret line")
 	}
+	adminID, adminSecret := createApp(t, env, "--type", "m2m", "--name", "Admin", "--tenant-role", "admin")
 	if webID == spaID || webID == m2mID || spaID == m2mID {
 		t.Fatalf("apps share a client ID: web %s, spa %s, m2m %s", webID, spaID, m2mID)
 	}
 
 	s := serve(t, env, "")
+	// --tenant-role admin is what opens the management API.
+	mgmt := url.Values{"grant_type": {"client_credentials"}, "resource": {s.issuer() + "/api"}}
+	if status, body, _ := e2etest.PostForm(t, hc, s.issuer()+"/oauth/token", adminID, adminSecret, mgmt); status != http.StatusOK || body["scope"] != "management" {
+		t.Errorf("management token for the admin app: %d %v", status, body)
+	}
+	if status, body, _ := e2etest.PostForm(t, hc, s.issuer()+"/oauth/token", m2mID, m2mSecret, mgmt); status != http.StatusBadRequest || body["error"] != "invalid_target" {
+		t.Errorf("management token for an app without the admin role: %d %v", status, body)
+	}
 	u := newUser(t, s.issuer(), webID, webSecret)
 	code := u.signUp(t, "ada@example.test", "correct horse battery staple")
 	tok, err := u.rp.Config.Exchange(u.rp.Ctx, code, oauth2.VerifierOption(u.verifier))
