@@ -132,7 +132,11 @@ func TestOrganizationClaims(t *testing.T) {
 		e := newEnv(t, b)
 		w := newOrgWorld(t, e)
 		tok := w.tokens(t)
-		_, idc := e2etest.DecodeJWT(t, tok["id_token"].(string))
+		// go-oidc verifies the ID token against the JWKS, as a client would.
+		var idc map[string]any
+		if err := w.rp.VerifyIDToken(tok["id_token"].(string)).Claims(&idc); err != nil {
+			t.Fatal(err)
+		}
 		wantOrgs := []string{w.personal, w.acme.ID, w.globex.ID}
 		wantRoles := sorted([]string{w.personal + ":owner", w.acme.ID + ":admin", w.globex.ID + ":member", w.globex.ID + ":accountant"})
 		if got := strs(idc["organizations"]); !slices.Equal(got, wantOrgs) {
@@ -145,11 +149,13 @@ func TestOrganizationClaims(t *testing.T) {
 			t.Error("organization_data belongs in userinfo only")
 		}
 
-		req, _ := http.NewRequest(http.MethodGet, e.issuer(storage.DefaultTenant)+"/userinfo", nil)
-		req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
-		resp, err := e.ts.Client().Do(req)
+		// go-oidc's userinfo call, with the access token.
+		info, err := w.rp.Provider.UserInfo(w.rp.Ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok["access_token"].(string), TokenType: "Bearer"}))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if info.Subject != w.userID {
+			t.Errorf("userinfo sub = %q, want %q", info.Subject, w.userID)
 		}
 		var ui struct {
 			Organizations     []string `json:"organizations"`
@@ -159,8 +165,9 @@ func TestOrganizationClaims(t *testing.T) {
 				Roles          []string
 			} `json:"organization_data"`
 		}
-		json.NewDecoder(resp.Body).Decode(&ui)
-		resp.Body.Close()
+		if err := info.Claims(&ui); err != nil {
+			t.Fatal(err)
+		}
 		if !slices.Equal(ui.Organizations, wantOrgs) || !slices.Equal(sorted(ui.OrganizationRoles), wantRoles) {
 			t.Errorf("userinfo organizations %v roles %v", ui.Organizations, ui.OrganizationRoles)
 		}
