@@ -92,6 +92,9 @@ func (s *Store) SetMemberRoles(ctx context.Context, tenantID, orgID, userID stri
 	roles = sortedSet(roles)
 	return s.inTx(ctx, func(tx *Store) error {
 		w := tx.write()
+		if _, err := w.exec(ctx, sqlLockOrganization, tenantID, orgID); err != nil {
+			return wrap(op, err)
+		}
 		res, err := w.exec(ctx, sqlLockMember, tenantID, orgID, userID)
 		if err := oneRow(op, "membership", res, err); err != nil {
 			return err
@@ -110,9 +113,23 @@ func (s *Store) SetMemberRoles(ctx context.Context, tenantID, orgID, userID stri
 
 // RemoveMembership removes the member and their roles. ErrNotFound when
 // the user is not a member.
+//
+// SetMemberRoles and RemoveMembership lock the organization row first, so
+// that changes to one organization's members take turns on PostgreSQL: a
+// caller that counts owners after its change (in the same transaction)
+// then sees every change committed before it, and two owners demoting each
+// other at once cannot both succeed. Lock order is organization, then
+// member, everywhere.
 func (s *Store) RemoveMembership(ctx context.Context, tenantID, orgID, userID string) error {
-	res, err := s.write().exec(ctx, sqlRemoveMember, tenantID, orgID, userID)
-	return oneRow("remove membership", "membership", res, err)
+	const op = "remove membership"
+	return s.inTx(ctx, func(tx *Store) error {
+		w := tx.write()
+		if _, err := w.exec(ctx, sqlLockOrganization, tenantID, orgID); err != nil {
+			return wrap(op, err)
+		}
+		res, err := w.exec(ctx, sqlRemoveMember, tenantID, orgID, userID)
+		return oneRow(op, "membership", res, err)
+	})
 }
 
 // CountMembersWithRole counts the organization's members that hold role.

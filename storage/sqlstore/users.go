@@ -22,8 +22,10 @@ var (
 	// Memberships (and their roles) go with the user by foreign key.
 	// Refresh tokens have no foreign key to users, so they are deleted by
 	// the (tenant_id, user_id) index.
-	sqlDeleteUser       = query(`DELETE FROM users WHERE tenant_id = $1 AND id = $2`)
-	sqlDeleteUserTokens = query(`DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2`)
+	sqlDeleteUser          = query(`DELETE FROM users WHERE tenant_id = $1 AND id = $2`)
+	sqlDeleteUserTokens    = query(`DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2`)
+	sqlUserOrganizationIDs = query(`SELECT organization_id FROM organization_members
+		WHERE tenant_id = $1 AND user_id = $2 ORDER BY organization_id`)
 	// A user's organizations with the user's roles there, in one query
 	// that starts from the (tenant_id, user_id) index of memberships and
 	// looks up each organization and its roles by primary key: a row per
@@ -85,6 +87,31 @@ func (s *Store) DeleteUser(ctx context.Context, tenantID, id string) error {
 	const op = "delete user"
 	return s.inTx(ctx, func(tx *Store) error {
 		w := tx.write()
+		// The user's memberships go by foreign key: lock their
+		// organizations first, in ID order, as SetMemberRoles and
+		// RemoveMembership do (see there).
+		var orgs []string
+		rows, err := w.query(ctx, sqlUserOrganizationIDs, tenantID, id)
+		if err != nil {
+			return wrap(op, err)
+		}
+		for rows.Next() {
+			var org string
+			if err := rows.Scan(&org); err != nil {
+				rows.Close()
+				return wrap(op, err)
+			}
+			orgs = append(orgs, org)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return wrap(op, err)
+		}
+		for _, org := range orgs {
+			if _, err := w.exec(ctx, sqlLockOrganization, tenantID, org); err != nil {
+				return wrap(op, err)
+			}
+		}
 		res, err := w.exec(ctx, sqlDeleteUser, tenantID, id)
 		if err := oneRow(op, "user", res, err); err != nil {
 			return err

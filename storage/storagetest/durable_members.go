@@ -1,8 +1,10 @@
 package storagetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ var durableMemberTests = []durableTest{
 	{"Member/SetRoles", durTestMemberSetRoles},
 	{"Member/SetRolesNotMember", durTestMemberSetRolesNotMember},
 	{"Member/SetRolesConcurrent", durTestMemberSetRolesConcurrent},
+	{"Member/LastOwnerTakesTurns", durTestMemberLastOwnerTakesTurns},
 	{"Member/Remove", durTestMemberRemove},
 	{"Member/CountWithRole", durTestMemberCount},
 	{"Member/Access", durTestMemberAccess},
@@ -354,5 +357,65 @@ func durTestMemberTenantIsolation(t *testing.T, s storage.Store) {
 	durMust(t, err)
 	if len(ms) != 0 {
 		t.Errorf("b's o1 has members %+v, want none", ms)
+	}
+}
+
+// durTestMemberLastOwnerTakesTurns: two owners step down at once, each in a
+// transaction that refuses to leave the organization without an owner (as
+// the management service does). Changes to one organization's members take
+// turns, so the second sees the first and is refused: an owner remains,
+// whether they step down by losing the role, by leaving, or by being
+// deleted.
+func durTestMemberLastOwnerTakesTurns(t *testing.T, s storage.Store) {
+	durMembers(t, s)
+	errLast := errors.New("last owner")
+	ways := map[string]func(tx storage.Store, userID string) error{
+		"demote": func(tx storage.Store, userID string) error {
+			return tx.SetMemberRoles(t.Context(), "acme", "o1", userID, []string{storage.RoleMember})
+		},
+		"leave": func(tx storage.Store, userID string) error {
+			return tx.RemoveMembership(t.Context(), "acme", "o1", userID)
+		},
+		"delete": func(tx storage.Store, userID string) error {
+			return tx.DeleteUser(t.Context(), "acme", userID)
+		},
+	}
+	for _, way := range []string{"demote", "leave", "delete", "demote", "leave", "delete"} {
+		for _, u := range []string{"u1", "u2"} {
+			if _, err := s.GetUser(t.Context(), "acme", u); errors.Is(err, storage.ErrNotFound) {
+				durUser(t, s, "acme", u, u+"@example.test")
+			}
+			_ = s.RemoveMembership(t.Context(), "acme", "o1", u)
+			durMust(t, s.AddMembership(t.Context(), storage.Membership{TenantID: "acme", OrganizationID: "o1", UserID: u, Roles: []string{storage.RoleOwner}, JoinedAt: durT0}))
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, 2)
+		for i, u := range []string{"u1", "u2"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs[i] = s.WithTx(t.Context(), func(tx storage.Store) error {
+					if err := ways[way](tx, u); err != nil {
+						return err
+					}
+					n, err := tx.CountMembersWithRole(t.Context(), "acme", "o1", storage.RoleOwner)
+					if err != nil {
+						return err
+					}
+					if n == 0 {
+						return errLast
+					}
+					return nil
+				})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		durOneWinner(t, errs, errLast)
+		if n := durCount(t, s, "acme", "o1", storage.RoleOwner); n != 1 {
+			t.Fatalf("%s: %d owners after two stepped down at once, want 1", way, n)
+		}
 	}
 }
