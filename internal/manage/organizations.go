@@ -98,6 +98,11 @@ func (s *Service) CreateOrganization(ctx context.Context, tenant string, a Actor
 	if in.Name == nil {
 		return storage.Organization{}, fieldErr("name", "is required")
 	}
+	// The name first: a blank one is the name's fault, not the slug's
+	// that cannot be made from it.
+	if err := checkName("name", *in.Name); err != nil {
+		return storage.Organization{}, err
+	}
 	if in.Slug == nil {
 		slug := deriveSlug(*in.Name)
 		if slug == "" {

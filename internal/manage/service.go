@@ -37,10 +37,15 @@ type Service struct {
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, now: cfg.Now, setup: cfg.SetupTenant, template: cfg.Template, log: cfg.Logger}
-	if s.now == nil {
-		s.now = time.Now
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
 	}
+	s := &Service{store: cfg.Store, setup: cfg.SetupTenant, template: cfg.Template, log: cfg.Logger}
+	// The stores keep times to the microsecond: cut them there before
+	// they are stored, so that the answer to a change shows the same
+	// created_at (joined_at...) as every later read of it.
+	s.now = func() time.Time { return now().Truncate(time.Microsecond) }
 	if s.log == nil {
 		s.log = slog.Default()
 	}

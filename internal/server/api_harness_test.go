@@ -44,20 +44,25 @@ var spec = sync.OnceValues(func() (*specIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &specIndex{doc: doc, router: router, seen: map[string]bool{}}, nil
+	return &specIndex{doc: doc, router: router, seen: map[string]bool{}, succeeded: map[string]bool{}}, nil
 })
 
 type specIndex struct {
 	doc    *openapi3.T
 	router routers.Router
 	mu     sync.Mutex
-	// seen records every operation a test has called.
-	seen map[string]bool
+	// seen records every operation a test has called, succeeded those
+	// that answered 2xx at least once (TestMain checks both).
+	seen      map[string]bool
+	succeeded map[string]bool
 }
 
-func (s *specIndex) saw(opID string) {
+func (s *specIndex) saw(opID string, status int) {
 	s.mu.Lock()
 	s.seen[opID] = true
+	if status >= 200 && status < 300 {
+		s.succeeded[opID] = true
+	}
 	s.mu.Unlock()
 }
 
@@ -126,7 +131,7 @@ func (s *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return resp, nil
 	}
-	idx.saw(route.Operation.OperationID)
+	idx.saw(route.Operation.OperationID, resp.StatusCode)
 	err = openapi3filter.ValidateResponse(req.Context(), &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: input,
 		Status:                 resp.StatusCode,
