@@ -123,3 +123,10 @@ func (p *Provider) client(ctx context.Context, clientID string) (*client, error)
 	}
 	return &client{app: app, loginURL: p.Issuer(t) + loginPath + "?authRequestID=", idTTL: p.cfg.IDTokenTTL}, nil
 }
+
+// ForgetClient drops a cached client, so that a change made through this
+// replica (an application deleted) holds here at once; other replicas see
+// it within ClientCacheTTL.
+func (p *Provider) ForgetClient(tenantID, clientID string) {
+	p.clients.Forget([2]string{tenantID, clientID})
+}

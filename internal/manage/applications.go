@@ -79,5 +79,9 @@ func (s *Service) ListApplications(ctx context.Context, tenant string, p storage
 // DeleteApplication removes an application and its refresh tokens.
 func (s *Service) DeleteApplication(ctx context.Context, tenant string, a Actor, clientID string) error {
 	c := &change{tenant: tenant, action: "application.delete", target: clientID}
-	return s.write(ctx, a, c, func(tx storage.Store) error { return tx.DeleteApplication(ctx, tenant, clientID) })
+	err := s.write(ctx, a, c, func(tx storage.Store) error { return tx.DeleteApplication(ctx, tenant, clientID) })
+	if err == nil && s.appGone != nil {
+		s.appGone(tenant, clientID)
+	}
+	return err
 }

@@ -23,7 +23,10 @@ type Config struct {
 	// through st (server.EnsureTemplate), so that a new tenant gets it in
 	// the same transaction that creates the tenant.
 	Template func(ctx context.Context, st storage.TemplateStore, tenantID string, now time.Time) error
-	Logger   *slog.Logger
+	// ApplicationDeleted, when set, is told of each deleted application
+	// after the deletion committed, so caches of it can be dropped.
+	ApplicationDeleted func(tenantID, clientID string)
+	Logger             *slog.Logger
 }
 
 // Service runs management operations. It is safe for concurrent use.
@@ -32,6 +35,7 @@ type Service struct {
 	now      func() time.Time
 	setup    func(ctx context.Context, tenantID, name string) error
 	template func(ctx context.Context, st storage.TemplateStore, tenantID string, now time.Time) error
+	appGone  func(tenantID, clientID string)
 	log      *slog.Logger
 }
 
@@ -41,7 +45,7 @@ func New(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{store: cfg.Store, setup: cfg.SetupTenant, template: cfg.Template, log: cfg.Logger}
+	s := &Service{store: cfg.Store, setup: cfg.SetupTenant, template: cfg.Template, appGone: cfg.ApplicationDeleted, log: cfg.Logger}
 	// The stores keep times to the microsecond: cut them there before
 	// they are stored, so that the answer to a change shows the same
 	// created_at (joined_at...) as every later read of it.

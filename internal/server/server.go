@@ -136,11 +136,12 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.Manage = manage.New(manage.Config{
-		Store:       s.Store,
-		Now:         s.now,
-		SetupTenant: s.EnsureTenant,
-		Template:    EnsureTemplate,
-		Logger:      s.log,
+		Store:              s.Store,
+		Now:                s.now,
+		SetupTenant:        s.EnsureTenant,
+		Template:           EnsureTemplate,
+		ApplicationDeleted: s.Provider.ForgetClient,
+		Logger:             s.log,
 	})
 	api := adminapi.New(adminapi.Config{
 		Manage:               s.Manage,

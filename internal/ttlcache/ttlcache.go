@@ -48,3 +48,10 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	c.mu.Unlock()
 	return v, nil
 }
+
+// Forget drops k, so that the next Get loads it again.
+func (c *Cache[K, V]) Forget(k K) {
+	c.mu.Lock()
+	delete(c.m, k)
+	c.mu.Unlock()
+}

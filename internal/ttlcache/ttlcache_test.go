@@ -41,4 +41,10 @@ func TestCache(t *testing.T) {
 	if get("a") != "a!" {
 		t.Fatal("a fresh value was dropped by another key's error")
 	}
+	fail = false
+	before := loads
+	c.Forget("a")
+	if get("a") != "a!" || loads != before+1 {
+		t.Fatalf("Get after Forget did not load again (%d loads, want %d)", loads, before+1)
+	}
 }
