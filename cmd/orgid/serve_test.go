@@ -313,6 +313,13 @@ func TestServeRefusesToStart(t *testing.T) {
 		return p.stderr.String()
 	}
 
+	t.Run("an access token algorithm orgid does not sign with", func(t *testing.T) {
+		msg := refuse(t, environ{"ORGID_DATA_DIR": t.TempDir(), "ORGID_ACCESS_TOKEN_ALG": "HS256"})
+		if !strings.Contains(msg, "ORGID_ACCESS_TOKEN_ALG") {
+			t.Errorf("stderr does not name ORGID_ACCESS_TOKEN_ALG:\n%s", msg)
+		}
+	})
+
 	t.Run("another master key than the first start's", func(t *testing.T) {
 		dir := t.TempDir()
 		serve(t, environ{"ORGID_DATA_DIR": dir, "ORGID_MASTER_KEY": keyA}, "").stop()

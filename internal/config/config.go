@@ -27,6 +27,7 @@ type Config struct {
 	SMTPURL               string
 	LogLevel              string
 	LogFormat             string
+	AccessTokenAlg        string
 
 	AccessTokenTTL  time.Duration
 	IDTokenTTL      time.Duration
@@ -66,6 +67,7 @@ func (c *Config) options() []option {
 		{flag: "smtp-url", env: "ORGID_SMTP_URL", def: "", str: &c.SMTPURL, secret: true, usage: "smtp:// or smtps:// URL for outgoing mail; empty writes mail to the log"},
 		{flag: "log-level", env: "ORGID_LOG_LEVEL", def: "info", str: &c.LogLevel, usage: "debug, info, warn or error"},
 		{flag: "log-format", env: "ORGID_LOG_FORMAT", def: "text", str: &c.LogFormat, usage: "text or json"},
+		{flag: "access-token-alg", env: "ORGID_ACCESS_TOKEN_ALG", def: "ES256", str: &c.AccessTokenAlg, usage: "algorithm of access tokens: ES256, RS256 or EdDSA"},
 		{flag: "access-token-ttl", env: "ORGID_ACCESS_TOKEN_TTL", def: "1h", dur: &c.AccessTokenTTL, usage: "lifetime of access tokens"},
 		{flag: "id-token-ttl", env: "ORGID_ID_TOKEN_TTL", def: "1h", dur: &c.IDTokenTTL, usage: "lifetime of ID tokens"},
 		{flag: "refresh-token-ttl", env: "ORGID_REFRESH_TOKEN_TTL", def: "336h", dur: &c.RefreshTokenTTL, usage: "lifetime of each refresh token (a rotation issues a fresh one)"},
@@ -211,6 +213,11 @@ func (c *Config) Validate() error {
 	}
 	if c.IDTokenMaxOrgs < 1 {
 		problems = append(problems, "ORGID_ID_TOKEN_MAX_ORGS must be at least 1")
+	}
+	switch c.AccessTokenAlg {
+	case "ES256", "RS256", "EdDSA":
+	default:
+		problems = append(problems, fmt.Sprintf("ORGID_ACCESS_TOKEN_ALG %q must be ES256, RS256 or EdDSA", c.AccessTokenAlg))
 	}
 	if len(problems) > 0 {
 		return errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))

@@ -105,6 +105,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 
 	s.Provider, err = op.New(op.Config{
 		ExternalURL:     cfg.ExternalURL,
+		AccessTokenAlg:  cfg.AccessTokenAlg,
 		Store:           s.Store,
 		State:           s.State,
 		Keys:            s.Keys,
