@@ -126,3 +126,23 @@ var BuiltinRoles = []Role{
 	{Name: RoleBillingManager, Description: "Manages the plan and sees usage and statements", Permissions: []string{
 		"read:billing", "read:organization", "write:billing"}},
 }
+
+// ApplicationLink is an m2m application linked to an organization: it gets
+// organization tokens for it holding Roles (DESIGN §3, way 4). An
+// application may be linked to several organizations.
+type ApplicationLink struct {
+	TenantID       string
+	OrganizationID string
+	ClientID       string
+	// Roles are role names (template or the organization's custom), sorted.
+	Roles     []string
+	CreatedAt time.Time
+}
+
+// ApplicationAccess is what an m2m application is in one organization.
+type ApplicationAccess struct {
+	Application  Application
+	Organization Organization
+	Roles        []string
+	Permissions  []string
+}

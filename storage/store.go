@@ -75,8 +75,10 @@ type OrganizationStore interface {
 	// UpdateOrganization replaces every field but ID, TenantID, ProviderID
 	// and CreatedAt. ErrNotFound; ErrAlreadyExists when the slug is taken.
 	UpdateOrganization(ctx context.Context, o Organization) error
-	// DeleteOrganization removes it with its memberships and custom roles.
-	// ErrNotFound.
+	// DeleteOrganization removes it with its memberships, custom roles and
+	// application links, and deletes the applications it owns (with their
+	// refresh tokens and links): an owned application serves only its
+	// organization. ErrNotFound.
 	DeleteOrganization(ctx context.Context, tenantID, id string) error
 
 	// AddMembership returns ErrAlreadyExists when the user is already a
@@ -133,8 +135,34 @@ type ApplicationStore interface {
 	GetApplication(ctx context.Context, tenantID, clientID string) (Application, error)
 	// ListApplications pages through the tenant's applications, oldest first.
 	ListApplications(ctx context.Context, tenantID string, p Page) (apps []Application, next string, err error)
-	// DeleteApplication removes it and its refresh tokens. ErrNotFound.
+	// DeleteApplication removes it, its refresh tokens and its links.
+	// ErrNotFound.
 	DeleteApplication(ctx context.Context, tenantID, clientID string) error
+	// SetApplicationSecret replaces the secret hash (rotation: the old
+	// secret is dead at once). ErrNotFound.
+	SetApplicationSecret(ctx context.Context, tenantID, clientID string, hash []byte) error
+	// ListOrganizationApplications pages through the applications owned by
+	// orgID, oldest first.
+	ListOrganizationApplications(ctx context.Context, tenantID, orgID string, p Page) (apps []Application, next string, err error)
+
+	// LinkApplication links an m2m application to an organization with
+	// roles. ErrAlreadyExists when linked already; ErrNotFound when the
+	// application or the organization does not exist.
+	LinkApplication(ctx context.Context, l ApplicationLink) error
+	// SetApplicationLinkRoles replaces the roles of a link. ErrNotFound
+	// when the application is not linked to the organization.
+	SetApplicationLinkRoles(ctx context.Context, tenantID, orgID, clientID string, roles []string) error
+	// UnlinkApplication removes a link. ErrNotFound when there is none.
+	UnlinkApplication(ctx context.Context, tenantID, orgID, clientID string) error
+	// ListApplicationLinks pages through an organization's linked
+	// applications, oldest link first.
+	ListApplicationLinks(ctx context.Context, tenantID, orgID string, p Page) (links []ApplicationLink, next string, err error)
+	// GetApplicationAccess is "what is this application in this
+	// organization" in one query: the application, the organization, the
+	// link's roles and the union of their permissions. ErrNotFound when
+	// the organization does not exist, the application does not, or it is
+	// not linked: callers must not tell these apart.
+	GetApplicationAccess(ctx context.Context, tenantID, orgID, clientID string) (ApplicationAccess, error)
 }
 
 // SigningKeyStore keeps tenants' token-signing keys.

@@ -118,9 +118,15 @@ type Application struct {
 	SecretHash             []byte
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
-	// OrganizationID is set when the application is owned by one organization.
+	// OrganizationID is set when the application is owned by one
+	// organization: a web, spa or native app then signs in only that
+	// organization's members, and an m2m app gets tokens only for it.
 	OrganizationID string
 	TenantRoles    []string
+	// JWKS is the public key set (a JSON Web Key Set document) of an
+	// application that authenticates with private_key_jwt (RFC 7523);
+	// nil when it uses a client secret or none.
+	JWKS []byte
 	// IDTokenAlg is the ID token signing algorithm; empty means RS256.
 	IDTokenAlg string
 	CreatedAt  time.Time

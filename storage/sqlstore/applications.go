@@ -3,16 +3,17 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 
 	"github.com/orgid/orgid/storage"
 )
 
 const applicationColumns = `tenant_id, client_id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris,
-	organization_id, tenant_roles, id_token_alg, created_at`
+	organization_id, tenant_roles, jwks, id_token_alg, created_at`
 
 var (
 	sqlCreateApplication = query(`INSERT INTO applications (` + applicationColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`)
 	sqlGetApplication   = query(`SELECT ` + applicationColumns + ` FROM applications WHERE tenant_id = $1 AND client_id = $2`)
 	sqlListApplications = query(`SELECT ` + applicationColumns + ` FROM applications
 		WHERE tenant_id = $1 AND (created_at, client_id) > ($2, $3)
@@ -26,11 +27,16 @@ var (
 // CreateApplication stores a new OAuth client; ErrAlreadyExists when the
 // client ID is taken in the tenant.
 func (s *Store) CreateApplication(ctx context.Context, a storage.Application) error {
-	_, err := s.write().exec(ctx, sqlCreateApplication,
+	const op = "create application"
+	jwks, err := encodeJWKS(op, a.JWKS)
+	if err != nil {
+		return err
+	}
+	_, err = s.write().exec(ctx, sqlCreateApplication,
 		a.TenantID, a.ClientID, a.Name, string(a.Type), nullBytes(a.SecretHash),
 		encodeList(a.RedirectURIs), encodeList(a.PostLogoutRedirectURIs),
-		nullString(a.OrganizationID), encodeList(a.TenantRoles), a.IDTokenAlg, toMicros(a.CreatedAt))
-	return wrap("create application", err)
+		nullString(a.OrganizationID), encodeList(a.TenantRoles), jwks, a.IDTokenAlg, toMicros(a.CreatedAt))
+	return wrap(op, err)
 }
 
 // GetApplication returns the tenant's client clientID, or ErrNotFound.
@@ -70,7 +76,8 @@ func (s *Store) ListApplications(ctx context.Context, tenantID string, p storage
 	return as, next, nil
 }
 
-// DeleteApplication removes the client and its refresh tokens in one
+// DeleteApplication removes the client, its refresh tokens and its links
+// to organizations (with their roles; the foreign keys cascade) in one
 // transaction. ErrNotFound when there is no such client.
 func (s *Store) DeleteApplication(ctx context.Context, tenantID, clientID string) error {
 	const op = "delete application"
@@ -89,16 +96,19 @@ func scanApplication(sc scanner) (storage.Application, error) {
 	var (
 		a                                   storage.Application
 		typ, redirects, logouts, tenantRole string
-		org                                 sql.NullString
+		org, jwks                           sql.NullString
 		created                             int64
 	)
 	err := sc.Scan(&a.TenantID, &a.ClientID, &a.Name, &typ, &a.SecretHash, &redirects, &logouts,
-		&org, &tenantRole, &a.IDTokenAlg, &created)
+		&org, &tenantRole, &jwks, &a.IDTokenAlg, &created)
 	if err != nil {
 		return storage.Application{}, err
 	}
 	a.Type = storage.ApplicationType(typ)
 	a.OrganizationID = org.String
+	if jwks.Valid {
+		a.JWKS = []byte(jwks.String)
+	}
 	a.CreatedAt = fromMicros(created)
 	if a.RedirectURIs, err = decodeList(redirects); err != nil {
 		return storage.Application{}, err
@@ -110,4 +120,17 @@ func scanApplication(sc scanner) (storage.Application, error) {
 		return storage.Application{}, err
 	}
 	return a, nil
+}
+
+// encodeJWKS stores a key set document as JSON text; nil and empty are NULL
+// (no key set). A value that is not valid JSON is refused (errInvalid):
+// callers validate the keys, so this only guards what is stored.
+func encodeJWKS(op string, v []byte) (sql.NullString, error) {
+	if len(v) == 0 {
+		return sql.NullString{}, nil
+	}
+	if !json.Valid(v) {
+		return sql.NullString{}, failf(op, errInvalid, "jwks is not valid JSON")
+	}
+	return sql.NullString{String: string(v), Valid: true}, nil
 }

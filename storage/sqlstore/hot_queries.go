@@ -11,5 +11,6 @@ func HotQueries() map[string]string {
 		"GetRefreshToken":       sqlGetRefreshToken,
 		"ListUserOrganizations": sqlListUserOrganizations,
 		"GetMemberAccess":       sqlGetMemberAccess,
+		"GetApplicationAccess":  sqlGetApplicationAccess,
 	}
 }

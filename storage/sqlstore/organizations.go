@@ -29,6 +29,13 @@ var (
 	// Custom roles have no foreign key to their organization (template
 	// roles, organization_id '', would need one to nothing).
 	sqlDeleteOrganizationRoles = query(`DELETE FROM organization_roles WHERE tenant_id = $1 AND organization_id = $2`)
+	// The organization's own applications and their refresh tokens (which
+	// have no foreign key to applications), found by the (tenant_id,
+	// organization_id, …) index on applications. The tokens go first, while
+	// the applications still say whose they are.
+	sqlDeleteOrganizationAppTokens = query(`DELETE FROM refresh_tokens WHERE tenant_id = $1 AND client_id IN
+		(SELECT client_id FROM applications WHERE tenant_id = $1 AND organization_id = $2)`)
+	sqlDeleteOrganizationApps = query(`DELETE FROM applications WHERE tenant_id = $1 AND organization_id = $2`)
 )
 
 // CreateOrganization stores a new organization; ErrAlreadyExists when the
@@ -103,9 +110,13 @@ func (s *Store) UpdateOrganization(ctx context.Context, o storage.Organization) 
 	return oneRow(op, "organization", res, err)
 }
 
-// DeleteOrganization removes the organization with its memberships (the
-// foreign keys cascade) and its custom roles, in one transaction.
-// ErrNotFound when it does not exist.
+// DeleteOrganization removes the organization with its memberships and
+// its application links (the foreign keys cascade), its custom roles, and
+// the applications it owns with their refresh tokens and their links to
+// other organizations, in one transaction. An owned application serves
+// only its organization (DESIGN §1), so it has no use left; keeping it
+// would leave a client that still authenticates for nothing. ErrNotFound
+// when the organization does not exist.
 //
 // The organization row goes first: its lock makes a concurrent CreateRole
 // for it (which locks the row too) either finish before, so that its role
@@ -122,8 +133,12 @@ func (s *Store) DeleteOrganization(ctx context.Context, tenantID, id string) err
 		if err := oneRow(op, "organization", res, err); err != nil {
 			return err
 		}
-		_, err = w.exec(ctx, sqlDeleteOrganizationRoles, tenantID, id)
-		return wrap(op, err)
+		for _, q := range []string{sqlDeleteOrganizationRoles, sqlDeleteOrganizationAppTokens, sqlDeleteOrganizationApps} {
+			if _, err := w.exec(ctx, q, tenantID, id); err != nil {
+				return wrap(op, err)
+			}
+		}
+		return nil
 	})
 }
 

@@ -26,6 +26,8 @@ const (
 	cursorMembers       = "mem"
 	cursorApplications  = "app"
 	cursorAudit         = "aud"
+	cursorOrgApps       = "oap"
+	cursorAppLinks      = "lnk"
 )
 
 // maxCursorLen bounds the page tokens decoded: IDs are short, and a

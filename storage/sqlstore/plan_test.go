@@ -14,7 +14,8 @@ import (
 // planSeed fills two tenants with 3,000 users and 3,000 organizations each,
 // every user a member of three organizations (18,000 memberships),
 // with roles, the built-in template and two custom roles per organization,
-// then ANALYZEs, as a running deployment's statistics would be. Bulk SQL,
+// and 3,000 m2m applications each, half of them owned by an organization,
+// every one linked to two organizations with roles, then ANALYZEs, as a running deployment's statistics would be. Bulk SQL,
 // not the store: this is about the shape of the data, and it is quick.
 func planSeed(t *testing.T, dsn string, s *sqlstore.Store) {
 	t.Helper()
@@ -56,6 +57,17 @@ func planSeed(t *testing.T, dsn string, s *sqlstore.Store) {
 			FROM tenants t, generate_series(1, 3000) g, (VALUES (1), (2)) ks (k)`,
 		`INSERT INTO organization_role_permissions (tenant_id, role_id, permission)
 			SELECT tenant_id, id, 'read:billing' FROM organization_roles WHERE organization_id <> ''`,
+		`INSERT INTO applications (tenant_id, client_id, name, type, organization_id, created_at)
+			SELECT t.id, 'a' || g, 'App ' || g, 'm2m', CASE WHEN g % 2 = 0 THEN 'o' || g END, g
+			FROM tenants t, generate_series(1, 3000) g`,
+		`INSERT INTO application_links (tenant_id, organization_id, client_id, created_at)
+			SELECT t.id, 'o' || ((g * k) % 3000 + 1), 'a' || g, g * 10 + k
+			FROM tenants t, generate_series(1, 3000) g, (VALUES (1), (7)) ks (k)
+			ON CONFLICT DO NOTHING`,
+		`INSERT INTO application_link_roles (tenant_id, organization_id, client_id, role)
+			SELECT tenant_id, organization_id, client_id, 'member' FROM application_links`,
+		`INSERT INTO application_link_roles (tenant_id, organization_id, client_id, role)
+			SELECT tenant_id, organization_id, client_id, 'custom-1' FROM application_links WHERE created_at % 10 = 1`,
 		`ANALYZE`,
 	} {
 		if _, err := db.Exec(q); err != nil {
@@ -76,7 +88,8 @@ func TestPostgresPlans(t *testing.T) {
 	planSeed(t, dsn, s)
 
 	// The plans are for this data: u1 is a member of o2, o8 and o14, with
-	// custom-1 besides member in o2 (joined at 11).
+	// custom-1 besides member in o2 (joined at 11); a1 is linked to o2 and
+	// o8, with the same roles in o2.
 	ctx := context.Background()
 	orgs, err := s.ListUserOrganizations(ctx, "t1", "u1")
 	if err != nil || len(orgs) != 3 {
@@ -87,15 +100,24 @@ func TestPostgresPlans(t *testing.T) {
 		!slices.Equal(a.Permissions, []string{"read:billing", "read:members", "read:organization", "read:roles"}) {
 		t.Fatalf("GetMemberAccess(o2, u1) = %+v, %v", a, err)
 	}
+	aa, err := s.GetApplicationAccess(ctx, "t1", "o2", "a1")
+	if err != nil || aa.Application.ClientID != "a1" || !slices.Equal(aa.Roles, a.Roles) || !slices.Equal(aa.Permissions, a.Permissions) {
+		t.Fatalf("GetApplicationAccess(o2, a1) = %+v, %v", aa, err)
+	}
 
-	orgTables := []string{"organizations", "organization_members", "organization_member_roles", "organization_roles", "organization_role_permissions"}
+	orgTables := []string{"organizations", "organization_members", "organization_member_roles", "organization_roles", "organization_role_permissions",
+		"applications", "application_links", "application_link_roles"}
 	hot := sqlstore.HotQueries()
 	for _, c := range []struct {
 		method string
 		args   []any
+		// indexed is the table the query starts from, which must be read
+		// through an index.
+		indexed string
 	}{
-		{"ListUserOrganizations", []any{"t1", "u1"}},
-		{"GetMemberAccess", []any{"t1", "o2", "u1"}},
+		{"ListUserOrganizations", []any{"t1", "u1"}, "organization_members"},
+		{"GetMemberAccess", []any{"t1", "o2", "u1"}, "organization_members"},
+		{"GetApplicationAccess", []any{"t1", "o2", "a1"}, "application_links"},
 	} {
 		for _, generic := range []bool{false, true} {
 			name := c.method + "/custom"
@@ -111,8 +133,8 @@ func TestPostgresPlans(t *testing.T) {
 						t.Errorf("sequential scan on %s", rel)
 					}
 				}
-				if len(p.IndexScans("organization_members")) == 0 {
-					t.Errorf("organization_members is not read through an index")
+				if len(p.IndexScans(c.indexed)) == 0 {
+					t.Errorf("%s is not read through an index", c.indexed)
 				}
 			})
 		}

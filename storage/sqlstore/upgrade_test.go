@@ -61,3 +61,55 @@ func TestUpgradeFrom0001(t *testing.T) {
 		})
 	}
 }
+
+// A database with applications written under schema 0002 opens under
+// 0003: they read back without a key set, and link, list by owner and
+// delete with their organization.
+func TestUpgradeFrom0002(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.dialect, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := d.dsn(t)
+			db := rawDB(t, d.dialect, dsn)
+			if err := sqlstore.MigrateTo(ctx, db, 2); err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{
+				`INSERT INTO tenants (id, name, created_at) VALUES ('acme', 'Acme', 1)`,
+				`INSERT INTO organizations (tenant_id, id, name, slug, created_at) VALUES ('acme', 'o1', 'O', 'o', 1)`,
+				`INSERT INTO applications (tenant_id, client_id, name, type, organization_id, created_at)
+					VALUES ('acme', 'm1', 'M', 'm2m', 'o1', 1)`,
+			} {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%v\n%s", err, q)
+				}
+			}
+			db.Close()
+
+			s, err := sqlstore.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			a, err := s.GetApplication(ctx, "acme", "m1")
+			if err != nil || a.JWKS != nil || a.OrganizationID != "o1" {
+				t.Fatalf("old application after the upgrade: %+v, %v", a, err)
+			}
+			if err := s.LinkApplication(ctx, storage.ApplicationLink{TenantID: "acme", OrganizationID: "o1", ClientID: "m1", Roles: []string{"admin"}}); err != nil {
+				t.Fatal(err)
+			}
+			if acc, err := s.GetApplicationAccess(ctx, "acme", "o1", "m1"); err != nil || len(acc.Roles) != 1 {
+				t.Errorf("access of an old application: %+v, %v", acc, err)
+			}
+			if apps, _, err := s.ListOrganizationApplications(ctx, "acme", "o1", storage.Page{}); err != nil || len(apps) != 1 {
+				t.Errorf("o1's applications: %+v, %v", apps, err)
+			}
+			if err := s.DeleteOrganization(ctx, "acme", "o1"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.GetApplication(ctx, "acme", "m1"); err == nil {
+				t.Error("old application outlived its deleted organization")
+			}
+		})
+	}
+}

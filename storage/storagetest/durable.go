@@ -29,6 +29,7 @@ func RunStore(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		durableAuditTests,
 		durablePageTests,
 		durableApplicationTests,
+		durableAppLinkTests,
 		durableGrantTests,
 		durableSigningKeyTests,
 		durableRefreshTokenTests,
