@@ -73,6 +73,18 @@ func (p *Provider) createAuthRequest(ctx context.Context, req *oidc.AuthRequest,
 	if err != nil {
 		return nil, err
 	}
+	if own := c.app.OrganizationID; own != "" {
+		// An organization's application signs in only its members: the
+		// request is one with organization=<its organization>, which the
+		// login pages hold to (members only, access_denied otherwise).
+		switch orgID {
+		case "":
+			orgID = own
+		case own:
+		default:
+			return nil, oidc.ErrAccessDenied().WithDescription("the application signs in only the members of its own organization")
+		}
+	}
 	scopes := slices.Clone(req.Scopes)
 	if orgID == "" {
 		// Permissions only mean something in an organization token.

@@ -30,6 +30,17 @@ type client struct {
 	app      storage.Application
 	loginURL string // issuer + "/login?authRequestID="
 	idTTL    time.Duration
+	// org, for a client credentials request with organization_id, is
+	// what VerifyClient learned about the client in that organization
+	// while loading it, so the grant does not read the store again.
+	org *orgLookup
+}
+
+// orgLookup is the answer of appAccess for one organization.
+type orgLookup struct {
+	orgID  string
+	access storage.ApplicationAccess
+	err    error
 }
 
 var _ zop.Client = (*client)(nil)
@@ -62,7 +73,10 @@ func (c *client) ApplicationType() zop.ApplicationType {
 func (c *client) DevMode() bool { return true }
 
 func (c *client) AuthMethod() oidc.AuthMethod {
-	if c.app.Type.Public() {
+	switch {
+	case len(c.app.JWKS) > 0:
+		return oidc.AuthMethodPrivateKeyJWT
+	case c.app.Type.Public():
 		return oidc.AuthMethodNone
 	}
 	return oidc.AuthMethodBasic // client_secret_post is accepted too
@@ -75,11 +89,30 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
 
+// GrantTypes are the grants each kind of application may use (DESIGN §1);
+// the library answers any other with 400 unauthorized_client (RFC 6749
+// §5.2) once the client is authenticated. Applications acting for users
+// (web, and spa and native with PKCE, which createAuthRequest requires)
+// use the code, its refresh tokens and token exchange; m2m applications
+// act for themselves with client credentials only.
 func (c *client) GrantTypes() []oidc.GrantType {
-	if c.app.Type == storage.AppM2M {
+	switch c.app.Type {
+	case storage.AppWeb, storage.AppSPA, storage.AppNative:
+		return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeTokenExchange}
+	case storage.AppM2M:
 		return []oidc.GrantType{oidc.GrantTypeClientCredentials}
 	}
-	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeTokenExchange}
+	return nil
+}
+
+// mayUseOrganization: an application owned by an organization acts only
+// in that organization (storage.Application.OrganizationID). Any other
+// organization gets the refusal of an organization the subject is not in.
+func (c *client) mayUseOrganization(orgID string) error {
+	if c.app.OrganizationID != "" && orgID != c.app.OrganizationID {
+		return errOrgDenied()
+	}
+	return nil
 }
 
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
@@ -121,12 +154,17 @@ func (p *Provider) client(ctx context.Context, clientID string) (*client, error)
 	if err != nil {
 		return nil, err
 	}
-	return &client{app: app, loginURL: p.Issuer(t) + loginPath + "?authRequestID=", idTTL: p.cfg.IDTokenTTL}, nil
+	return p.newClient(t, app), nil
 }
 
-// ForgetClient drops a cached client, so that a change made through this
-// replica (an application deleted) holds here at once; other replicas see
-// it within ClientCacheTTL.
+func (p *Provider) newClient(tenant string, app storage.Application) *client {
+	return &client{app: app, loginURL: p.Issuer(tenant) + loginPath + "?authRequestID=", idTTL: p.cfg.IDTokenTTL}
+}
+
+// ForgetClient drops a cached client and its cached links, so that a
+// change made through this replica (an application deleted, its secret
+// rotated) holds here at once; other replicas see it within ClientCacheTTL.
 func (p *Provider) ForgetClient(tenantID, clientID string) {
 	p.clients.Forget([2]string{tenantID, clientID})
+	p.access.forgetClient(tenantID, clientID)
 }

@@ -60,6 +60,9 @@ func (s *server) RefreshToken(ctx context.Context, r *zop.ClientRequest[oidc.Ref
 		if orgID == "" {
 			orgID = rt.Grant.OrganizationID
 		}
+		if err := req.client.mayUseOrganization(orgID); err != nil {
+			return nil, err
+		}
 		resource, err := p.userResource(tenant, r.Form["resource"])
 		if err != nil {
 			return nil, err

@@ -32,6 +32,9 @@ func (s *server) TokenExchange(ctx context.Context, r *zop.ClientRequest[oidc.To
 	if orgID == "" {
 		return nil, oidc.ErrInvalidRequest().WithDescription("organization_id is required")
 	}
+	if err := r.Client.(*client).mayUseOrganization(orgID); err != nil {
+		return nil, err
+	}
 	sub, err := p.verifyAccessToken(ctx, tenant, d.SubjectToken)
 	if errors.Is(err, errBadToken) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("subject_token is invalid, expired or revoked")

@@ -89,10 +89,9 @@ func permissionScopes(scopes []string) []string {
 // managementAudience is the audience of the tenant's management API.
 func (p *Provider) managementAudience(tenant string) string { return p.Issuer(tenant) + "/api" }
 
-// userResource checks the RFC 8707 resource of a user token request: at
-// most one absolute URI without a fragment, and never the management API,
-// whose tokens only admin applications get with client credentials.
-func (p *Provider) userResource(tenant string, values []string) (string, error) {
+// resourceParam checks an RFC 8707 resource parameter: at most one, an
+// absolute URI without a fragment (RFC 8707 §2).
+func (p *Provider) resourceParam(values []string) (string, error) {
 	if len(values) == 0 {
 		return "", nil
 	}
@@ -104,8 +103,19 @@ func (p *Provider) userResource(tenant string, values []string) (string, error) 
 	if err != nil || !u.IsAbs() || u.Fragment != "" || len(r) > 2000 {
 		return "", oidc.ErrInvalidTarget().WithDescription("resource must be an absolute URI without a fragment")
 	}
-	if r == p.managementAudience(tenant) {
-		return "", oidc.ErrInvalidTarget().WithDescription("the management API is not a resource for user tokens")
+	return r, nil
+}
+
+// userResource checks the resource of a user token or of an organization
+// token: never the management API, whose tokens only admin applications
+// get with client credentials and no organization.
+func (p *Provider) userResource(tenant string, values []string) (string, error) {
+	r, err := p.resourceParam(values)
+	if err != nil {
+		return "", err
+	}
+	if r != "" && r == p.managementAudience(tenant) {
+		return "", oidc.ErrInvalidTarget().WithDescription("the management API is only for tenant admin applications without organization_id")
 	}
 	return r, nil
 }

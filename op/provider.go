@@ -34,7 +34,10 @@ type Config struct {
 	RefreshTokenTTL time.Duration
 	CodeTTL         time.Duration
 	AuthRequestTTL  time.Duration
-	// ClientCacheTTL is how long a replica trusts a loaded client (default 10s).
+	// ClientCacheTTL is how long a replica trusts what it loaded about an
+	// application: the client, and its links to organizations (default
+	// 1s). It bounds how long a deleted application, a rotated secret, an
+	// unlink or a role change takes to hold on every replica.
 	ClientCacheTTL time.Duration
 	// IDTokenMaxOrgs is the most organizations an ID token lists; beyond,
 	// it names userinfo as their source (default 50).
@@ -56,6 +59,9 @@ type Provider struct {
 	// clients keeps loaded applications briefly, keyed by (tenant, client
 	// ID), so the token endpoint does not read the client on every request.
 	clients *ttlcache.Cache[[2]string, storage.Application]
+	// access keeps what m2m applications are in organizations, for
+	// client credentials organization tokens.
+	access  *accessCache
 	zp      *zop.Provider
 	handler http.Handler
 }
@@ -88,7 +94,11 @@ func New(cfg Config) (*Provider, error) {
 		cfg.IDTokenMaxOrgs = 50
 	}
 	if cfg.ClientCacheTTL == 0 {
-		cfg.ClientCacheTTL = 10 * time.Second
+		// One second, with no invalidation messages between replicas: a
+		// change made anywhere holds everywhere within a second (the m2m
+		// contract of issue 5), while a busy client still costs its
+		// replica one read a second, not one a request.
+		cfg.ClientCacheTTL = time.Second
 	}
 	p := &Provider{cfg: cfg, now: cfg.Now, log: cfg.Logger}
 	if p.now == nil {
@@ -100,6 +110,7 @@ func New(cfg Config) (*Provider, error) {
 	p.clients = ttlcache.New(cfg.ClientCacheTTL, p.now, func(ctx context.Context, k [2]string) (storage.Application, error) {
 		return cfg.Store.GetApplication(ctx, k[0], k[1])
 	})
+	p.access = newAccessCache(cfg.ClientCacheTTL, p.now, cfg.Store)
 
 	// ID tokens of every algorithm orgid signs are accepted as id_token_hint.
 	opts := []zop.Option{zop.WithIDTokenHintVerifierOpts(zop.WithSupportedIDTokenHintSigningAlgorithms(idTokenAlgs...))}

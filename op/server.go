@@ -3,6 +3,7 @@ package op
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -54,31 +55,83 @@ func (s *server) Authorize(ctx context.Context, r *zop.ClientRequest[oidc.AuthRe
 }
 
 // VerifyClient authenticates the client at the token, introspection and
-// revocation endpoints with one cached lookup: client_secret_basic or
-// client_secret_post for confidential clients, client_id alone for public
-// ones. Every failure is 401 invalid_client with one description, so
-// unknown clients and wrong secrets look alike (RFC 6749 §5.2).
+// revocation endpoints with one cached lookup: private_key_jwt for an
+// application with a JWKS (and nothing else for it), client_secret_basic
+// or client_secret_post for other confidential clients, client_id alone
+// for public ones. Every failure is 401 invalid_client; until the client
+// has proved who it is, all have one description, so that unknown clients
+// and wrong credentials look alike (RFC 6749 §5.2).
+//
+// For client credentials with organization_id, the lookup is the one
+// that also says what the client is in that organization (appAccess), so
+// that the whole token request costs at most one read of the store.
 func (s *server) VerifyClient(ctx context.Context, r *zop.Request[zop.ClientCredentials]) (zop.Client, error) {
+	p := s.p
+	tenant := tenantID(ctx)
 	cc := r.Data
+	clientID := cc.ClientID
+	var assertion *clientAssertion
 	if cc.ClientAssertion != "" {
-		return nil, clientError("client assertions are not supported")
+		// The library has checked client_assertion_type already.
+		a, err := parseClientAssertion(cc.ClientAssertion)
+		if err != nil || clientID != "" && clientID != a.clientID {
+			return nil, clientError("client authentication failed")
+		}
+		assertion, clientID = a, a.clientID
 	}
-	c, err := s.p.client(ctx, cc.ClientID)
+	c, err := p.authClient(ctx, tenant, clientID, r.Form)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, clientError("client authentication failed")
 	}
 	if err != nil {
-		return nil, s.p.oauthError(ctx, err, "load client")
+		return nil, p.oauthError(ctx, err, "load client")
 	}
-	if c.app.Type.Public() {
+	switch {
+	case len(c.app.JWKS) > 0:
+		// RFC 7523 §2.2; a client with keys never falls back to a secret.
+		if assertion == nil {
+			return nil, clientError("client authentication failed")
+		}
+		if err := p.verifyClientAssertion(ctx, tenant, c, assertion, p.assertionAudiences(tenant)); err != nil {
+			return nil, err
+		}
+	case assertion != nil:
+		return nil, clientError("client authentication failed")
+	case c.app.Type.Public():
 		if cc.ClientSecret != "" {
 			return nil, clientError("client authentication failed")
 		}
-		return c, nil
-	}
-	if !c.checkSecret(cc.ClientSecret) {
+	case !c.checkSecret(cc.ClientSecret):
 		return nil, clientError("client authentication failed")
 	}
+	return c, nil
+}
+
+// authClient loads the client of a token, introspection or revocation
+// request. For client credentials with organization_id it asks for the
+// client's access in that organization first, which carries the
+// application too; only when there is none does it read the client alone.
+func (p *Provider) authClient(ctx context.Context, tenant, clientID string, form url.Values) (*client, error) {
+	orgID := form.Get("organization_id")
+	if clientID == "" || orgID == "" || oidc.GrantType(form.Get("grant_type")) != oidc.GrantTypeClientCredentials {
+		return p.client(ctx, clientID)
+	}
+	a, err := p.access.get(ctx, accessKey{tenant, orgID, clientID})
+	if err == nil && a.Application.ClientID == clientID {
+		c := p.newClient(tenant, a.Application)
+		c.org = &orgLookup{orgID: orgID, access: a}
+		return c, nil
+	}
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	// Not linked, or no such organization or client: authenticate the
+	// client alone; the grant then refuses the organization.
+	c, err := p.client(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	c.org = &orgLookup{orgID: orgID, err: errOrgDenied()}
 	return c, nil
 }
 
@@ -94,12 +147,14 @@ func (s *server) Discovery(ctx context.Context, r *zop.Request[struct{}]) (*zop.
 	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFragment), string(oidc.ResponseModeFormPost)}
 	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials, oidc.GrantTypeTokenExchange}
 	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
-	d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
-	d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
-	d.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
-	d.TokenEndpointAuthSigningAlgValuesSupported = nil
-	d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
-	d.RevocationEndpointAuthSigningAlgValuesSupported = nil
+	// Every endpoint that authenticates clients goes through VerifyClient,
+	// so each takes private_key_jwt with the same algorithms.
+	d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodPrivateKeyJWT, oidc.AuthMethodNone}
+	d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodPrivateKeyJWT}
+	d.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodPrivateKeyJWT, oidc.AuthMethodNone}
+	d.TokenEndpointAuthSigningAlgValuesSupported = clientAuthAlgs()
+	d.IntrospectionEndpointAuthSigningAlgValuesSupported = clientAuthAlgs()
+	d.RevocationEndpointAuthSigningAlgValuesSupported = clientAuthAlgs()
 	d.ClaimsSupported = []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "name", "email", "email_verified", "updated_at",
 		"organizations", "organization_roles", "organization_data", "organization_id"}
 	d.RequestURIParameterSupported = false

@@ -174,3 +174,11 @@ func (s State) DeleteSession(ctx context.Context, tenantID, id string) error {
 func (s State) Hits(ctx context.Context, tenantID, name, subject string, delta int64, window time.Duration) (int64, time.Duration, error) {
 	return s.KV.Incr(ctx, secretKey(tenantID, "rl/"+name, subject), delta, window)
 }
+
+// UseAssertionID records that a client assertion's jti (RFC 7523 §3,
+// item 7) has been used by clientID, keeping the record for ttl (until the
+// assertion expires). ErrAlreadyExists when it was used before: a replay.
+// Create is atomic, so of two concurrent uses exactly one succeeds.
+func (s State) UseAssertionID(ctx context.Context, tenantID, clientID, jti string, ttl time.Duration) error {
+	return s.KV.Create(ctx, secretKey(tenantID, "jti", clientID+"\n"+jti), []byte("1"), ttl)
+}

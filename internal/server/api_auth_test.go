@@ -58,10 +58,10 @@ func TestAPIAuthentication(t *testing.T) {
 			// It cannot even get a token for the API...
 			status, body := e.clientToken(t, storage.DefaultTenant, id, secret, e.issuer(storage.DefaultTenant)+"/api")
 			wantError(t, status, body, http.StatusBadRequest, "invalid_target")
-			// ...and its own token is not for the API.
-			status, body = e.clientToken(t, storage.DefaultTenant, id, secret, "")
+			// ...and its token for another resource is not for the API.
+			status, body = e.clientToken(t, storage.DefaultTenant, id, secret, "https://reports.example.test")
 			if status != http.StatusOK {
-				t.Fatalf("plain client credentials: %d %v", status, body)
+				t.Fatalf("client credentials for another resource: %d %v", status, body)
 			}
 			insufficient(t, admin.with(body["access_token"].(string)))
 		})
