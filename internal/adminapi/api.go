@@ -104,6 +104,10 @@ func (h *Handler) Register(r *mux.Router) {
 	admin(http.MethodPost, "/organizations/{orgId}/members", h.addMembers)
 	admin(http.MethodDelete, "/organizations/{orgId}/members/{userId}", h.removeMember)
 	admin(http.MethodPut, "/organizations/{orgId}/members/{userId}/roles", h.setMemberRoles)
+	admin(http.MethodGet, "/organizations/{orgId}/applications", h.listApplicationLinks)
+	admin(http.MethodPost, "/organizations/{orgId}/applications", h.linkApplication)
+	admin(http.MethodDelete, "/organizations/{orgId}/applications/{appId}", h.unlinkApplication)
+	admin(http.MethodPut, "/organizations/{orgId}/applications/{appId}/roles", h.setApplicationLinkRoles)
 	admin(http.MethodGet, "/organization-permissions", h.listPermissions)
 	admin(http.MethodPost, "/organization-permissions", h.createPermission)
 	admin(http.MethodGet, "/organization-roles", h.listTemplateRoles)
@@ -118,6 +122,7 @@ func (h *Handler) Register(r *mux.Router) {
 	admin(http.MethodPost, "/applications", h.createApplication)
 	admin(http.MethodGet, "/applications/{appId}", h.getApplication)
 	admin(http.MethodDelete, "/applications/{appId}", h.deleteApplication)
+	admin(http.MethodPost, "/applications/{appId}/secret", h.rotateApplicationSecret)
 	admin(http.MethodGet, "/tenants", h.listTenants)
 	admin(http.MethodPost, "/tenants", h.createTenant)
 	admin(http.MethodGet, "/audit-log", h.listAudit)
@@ -137,6 +142,23 @@ func (h *Handler) Register(r *mux.Router) {
 	member(http.MethodPut, "/members/{userId}/roles", "write:members", h.setMemberRoles)
 	member(http.MethodGet, "/roles", "read:roles", h.listOrganizationRoles)
 	member(http.MethodPost, "/roles", "write:roles", h.createOrganizationRole)
+	// Applications. /applications is what it is on the management API
+	// (DESIGN §4): the m2m applications linked to the organization, with
+	// their roles there. A member may link, change and unlink only the
+	// applications the organization owns; a tenant-wide application's
+	// link is listed but stays the tenant administrators'. The
+	// applications the organization owns — made, read, deleted and given
+	// new secrets by its own managers — are /owned-applications, a name
+	// that cannot be mistaken for the links.
+	member(http.MethodGet, "/applications", "read:applications", h.listApplicationLinks)
+	member(http.MethodPost, "/applications", "write:applications", h.linkApplication)
+	member(http.MethodDelete, "/applications/{appId}", "write:applications", h.unlinkApplication)
+	member(http.MethodPut, "/applications/{appId}/roles", "write:applications", h.setApplicationLinkRoles)
+	member(http.MethodGet, "/owned-applications", "read:applications", h.listOwnedApplications)
+	member(http.MethodPost, "/owned-applications", "write:applications", h.createOwnedApplication)
+	member(http.MethodGet, "/owned-applications/{appId}", "read:applications", h.getOwnedApplication)
+	member(http.MethodDelete, "/owned-applications/{appId}", "write:applications", h.deleteOwnedApplication)
+	member(http.MethodPost, "/owned-applications/{appId}/secret", "write:applications", h.rotateOwnedApplicationSecret)
 
 	for _, p := range paths {
 		api.Handle(p, byPath[p])

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -10,13 +11,36 @@ import (
 )
 
 type applicationRequest struct {
-	Name                   string   `json:"name"`
-	Type                   string   `json:"type"`
-	RedirectURIs           []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-	OrganizationID         string   `json:"organization_id"`
-	TenantRoles            []string `json:"tenant_roles"`
-	IDTokenAlg             string   `json:"id_token_signed_response_alg"`
+	Name                   string          `json:"name"`
+	Type                   string          `json:"type"`
+	RedirectURIs           []string        `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string        `json:"post_logout_redirect_uris"`
+	OrganizationID         string          `json:"organization_id"`
+	TenantRoles            []string        `json:"tenant_roles"`
+	IDTokenAlg             string          `json:"id_token_signed_response_alg"`
+	JWKS                   json.RawMessage `json:"jwks"`
+	Roles                  []string        `json:"roles"`
+}
+
+func (b applicationRequest) input() manage.ApplicationInput {
+	return manage.ApplicationInput{
+		Name: b.Name, Type: storage.ApplicationType(b.Type), RedirectURIs: b.RedirectURIs,
+		PostLogoutRedirectURIs: b.PostLogoutRedirectURIs, OrganizationID: b.OrganizationID,
+		TenantRoles: b.TenantRoles, IDTokenAlg: b.IDTokenAlg, JWKS: b.JWKS, Roles: b.Roles,
+	}
+}
+
+// ownedApplicationRequest is an application an organization creates for
+// itself: it is owned by the organization in the path and holds no tenant
+// roles, so neither field is taken.
+type ownedApplicationRequest struct {
+	Name                   string          `json:"name"`
+	Type                   string          `json:"type"`
+	RedirectURIs           []string        `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string        `json:"post_logout_redirect_uris"`
+	IDTokenAlg             string          `json:"id_token_signed_response_alg"`
+	JWKS                   json.RawMessage `json:"jwks"`
+	Roles                  []string        `json:"roles"`
 }
 
 const msgNoApplication = "no such application"
@@ -40,11 +64,11 @@ func (h *Handler) createApplication(w http.ResponseWriter, r *http.Request, c *c
 	if err := decode(w, r, &body); err != nil {
 		return 0, nil, err
 	}
-	app, secret, err := h.m.CreateApplication(r.Context(), c.tenant.ID, c.actor, manage.ApplicationInput{
-		Name: body.Name, Type: storage.ApplicationType(body.Type), RedirectURIs: body.RedirectURIs,
-		PostLogoutRedirectURIs: body.PostLogoutRedirectURIs, OrganizationID: body.OrganizationID,
-		TenantRoles: body.TenantRoles, IDTokenAlg: body.IDTokenAlg,
-	})
+	return h.create(r, c, body.input())
+}
+
+func (h *Handler) create(r *http.Request, c *call, in manage.ApplicationInput) (int, any, error) {
+	app, secret, err := h.m.CreateApplication(r.Context(), c.tenant.ID, c.actor, in)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -66,4 +90,71 @@ func (h *Handler) deleteApplication(_ http.ResponseWriter, r *http.Request, c *c
 		return 0, nil, notFound(err, msgNoApplication)
 	}
 	return http.StatusNoContent, nil, nil
+}
+
+// rotateApplicationSecret answers 200 with the new secret, shown only
+// here. It takes no body.
+func (h *Handler) rotateApplicationSecret(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
+	id := mux.Vars(r)["appId"]
+	secret, err := h.m.RotateApplicationSecret(r.Context(), c.tenant.ID, c.actor, id)
+	if err != nil {
+		return 0, nil, notFound(err, msgNoApplication)
+	}
+	return http.StatusOK, clientCredentials{ClientID: id, ClientSecret: secret}, nil
+}
+
+// The applications an organization owns, on the self-service API. Another
+// organization's application and a tenant-wide one are 404, like one
+// that does not exist.
+
+const msgNoOwnedApplication = "this organization has no such application"
+
+func (h *Handler) listOwnedApplications(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
+	p, err := page(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	apps, next, err := h.m.ListOrganizationApplications(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, listOf(apps, next, viewApplication), nil
+}
+
+func (h *Handler) createOwnedApplication(w http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
+	var body ownedApplicationRequest
+	if err := decode(w, r, &body); err != nil {
+		return 0, nil, err
+	}
+	return h.create(r, c, manage.ApplicationInput{
+		Name: body.Name, Type: storage.ApplicationType(body.Type), RedirectURIs: body.RedirectURIs,
+		PostLogoutRedirectURIs: body.PostLogoutRedirectURIs, OrganizationID: mux.Vars(r)["orgId"],
+		IDTokenAlg: body.IDTokenAlg, JWKS: body.JWKS, Roles: body.Roles,
+	})
+}
+
+func (h *Handler) getOwnedApplication(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
+	v := mux.Vars(r)
+	app, err := h.m.GetOrganizationApplication(r.Context(), c.tenant.ID, v["orgId"], v["appId"])
+	if err != nil {
+		return 0, nil, notFound(err, msgNoOwnedApplication)
+	}
+	return http.StatusOK, viewApplication(app), nil
+}
+
+func (h *Handler) deleteOwnedApplication(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
+	v := mux.Vars(r)
+	if err := h.m.DeleteOrganizationApplication(r.Context(), c.tenant.ID, c.actor, v["orgId"], v["appId"]); err != nil {
+		return 0, nil, notFound(err, msgNoOwnedApplication)
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+func (h *Handler) rotateOwnedApplicationSecret(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
+	v := mux.Vars(r)
+	secret, err := h.m.RotateOrganizationApplicationSecret(r.Context(), c.tenant.ID, c.actor, v["orgId"], v["appId"])
+	if err != nil {
+		return 0, nil, notFound(err, msgNoOwnedApplication)
+	}
+	return http.StatusOK, clientCredentials{ClientID: v["appId"], ClientSecret: secret}, nil
 }

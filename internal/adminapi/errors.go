@@ -36,7 +36,14 @@ func (h *Handler) classify(r *http.Request, err error) *apiError {
 		e.orgID = lo.OrganizationID
 		return e
 	case errors.Is(err, manage.ErrForbidden):
-		return newError(http.StatusForbidden, "forbidden", "you may not change a member who holds permissions you do not")
+		return newError(http.StatusForbidden, "forbidden", "you may not change a member or an application that holds permissions you do not")
+	case errors.Is(err, manage.ErrNotOwned):
+		return newError(http.StatusForbidden, "forbidden", "the tenant's administrators linked this application to the organization: only they can change or remove the link")
+	case errors.Is(err, manage.ErrNoSecret):
+		// RFC 9110 §15.5.10: the application's state, not the request,
+		// is what stands in the way.
+		return newError(http.StatusConflict, "no-client-secret",
+			"the application authenticates without a client secret (a public client, or private_key_jwt with its JWK Set): there is no secret to rotate")
 	case errors.Is(err, storage.ErrAlreadyExists):
 		return newError(http.StatusConflict, "already-exists", "it already exists")
 	case errors.Is(err, storage.ErrNotFound):

@@ -60,6 +60,7 @@ var titles = map[string]string{
 	"invalid-value":           "Invalid value",
 	"already-exists":          "Already exists",
 	"last-owner":              "Last owner",
+	"no-client-secret":        "No client secret",
 	"unavailable":             "Service unavailable",
 	"internal":                "Internal error",
 }

@@ -102,17 +102,20 @@ func viewUserOrganization(o storage.UserOrganization) userOrganizationView {
 }
 
 type applicationView struct {
-	ID                     string    `json:"id"`
-	ClientID               string    `json:"client_id"`
-	ClientSecret           string    `json:"client_secret,omitempty"`
-	Name                   string    `json:"name"`
-	Type                   string    `json:"type"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	OrganizationID         string    `json:"organization_id,omitempty"`
-	TenantRoles            []string  `json:"tenant_roles"`
-	IDTokenAlg             string    `json:"id_token_signed_response_alg"`
-	CreatedAt              time.Time `json:"created_at"`
+	ID                     string   `json:"id"`
+	ClientID               string   `json:"client_id"`
+	ClientSecret           string   `json:"client_secret,omitempty"`
+	Name                   string   `json:"name"`
+	Type                   string   `json:"type"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	OrganizationID         string   `json:"organization_id,omitempty"`
+	TenantRoles            []string `json:"tenant_roles"`
+	IDTokenAlg             string   `json:"id_token_signed_response_alg"`
+	// JWKS is the JWK Set of an application that authenticates with
+	// private_key_jwt; absent for the others.
+	JWKS      json.RawMessage `json:"jwks,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
 }
 
 func viewApplication(a storage.Application) applicationView {
@@ -123,7 +126,22 @@ func viewApplication(a storage.Application) applicationView {
 	return applicationView{
 		ID: a.ClientID, ClientID: a.ClientID, Name: a.Name, Type: string(a.Type),
 		RedirectURIs: nonNil(a.RedirectURIs), PostLogoutRedirectURIs: nonNil(a.PostLogoutRedirectURIs),
-		OrganizationID: a.OrganizationID, TenantRoles: nonNil(a.TenantRoles), IDTokenAlg: alg, CreatedAt: a.CreatedAt.UTC(),
+		OrganizationID: a.OrganizationID, TenantRoles: nonNil(a.TenantRoles), IDTokenAlg: alg, JWKS: a.JWKS, CreatedAt: a.CreatedAt.UTC(),
+	}
+}
+
+// applicationLinkView is an m2m application linked to an organization.
+type applicationLinkView struct {
+	ApplicationID  string    `json:"application_id"`
+	OrganizationID string    `json:"organization_id"`
+	Name           string    `json:"name"`
+	Roles          []string  `json:"roles"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+func viewApplicationLink(l manage.LinkedApplication) applicationLinkView {
+	return applicationLinkView{
+		ApplicationID: l.ClientID, OrganizationID: l.OrganizationID, Name: l.Name, Roles: nonNil(l.Roles), CreatedAt: l.CreatedAt.UTC(),
 	}
 }
 

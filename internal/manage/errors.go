@@ -17,6 +17,16 @@ var ErrLastOwner = errors.New("manage: the organization's last owner cannot be r
 // (Actor.Limit) who tries to grant or take away more than they hold.
 var ErrForbidden = errors.New("manage: beyond the caller's own permissions")
 
+// ErrNoSecret refuses to rotate the secret of an application that
+// authenticates without one: a public client (spa, native) or one that
+// registered a JWK Set for private_key_jwt.
+var ErrNoSecret = errors.New("manage: the application authenticates without a client secret")
+
+// ErrNotOwned refuses a member acting through the self-service API who
+// tries to change or remove the link of a tenant-wide application to
+// their organization: the tenant's administrators made it and own it.
+var ErrNotOwned = errors.New("manage: the application is not the organization's own")
+
 // LastOwnerError is ErrLastOwner for one organization.
 type LastOwnerError struct {
 	OrganizationID string

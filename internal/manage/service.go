@@ -26,17 +26,23 @@ type Config struct {
 	// ApplicationDeleted, when set, is told of each deleted application
 	// after the deletion committed, so caches of it can be dropped.
 	ApplicationDeleted func(tenantID, clientID string)
+	// ApplicationChanged, when set, is told of each application whose
+	// credentials changed (a secret rotated) after the change committed,
+	// so that caches of it can be dropped and the old secret is refused
+	// at once.
+	ApplicationChanged func(tenantID, clientID string)
 	Logger             *slog.Logger
 }
 
 // Service runs management operations. It is safe for concurrent use.
 type Service struct {
-	store    storage.Store
-	now      func() time.Time
-	setup    func(ctx context.Context, tenantID, name string) error
-	template func(ctx context.Context, st storage.TemplateStore, tenantID string, now time.Time) error
-	appGone  func(tenantID, clientID string)
-	log      *slog.Logger
+	store      storage.Store
+	now        func() time.Time
+	setup      func(ctx context.Context, tenantID, name string) error
+	template   func(ctx context.Context, st storage.TemplateStore, tenantID string, now time.Time) error
+	appGone    func(tenantID, clientID string)
+	appChanged func(tenantID, clientID string)
+	log        *slog.Logger
 }
 
 // New returns a Service.
@@ -45,7 +51,8 @@ func New(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{store: cfg.Store, setup: cfg.SetupTenant, template: cfg.Template, appGone: cfg.ApplicationDeleted, log: cfg.Logger}
+	s := &Service{store: cfg.Store, setup: cfg.SetupTenant, template: cfg.Template, appGone: cfg.ApplicationDeleted,
+		appChanged: cfg.ApplicationChanged, log: cfg.Logger}
 	// The stores keep times to the microsecond: cut them there before
 	// they are stored, so that the answer to a change shows the same
 	// created_at (joined_at...) as every later read of it.
@@ -66,7 +73,10 @@ type Actor struct {
 	// Limit, when not nil, restricts an organization member acting
 	// through the self-service API: they may grant only roles whose
 	// permissions they hold themselves, and may change or remove only
-	// members whose permissions they hold. A tenant admin has no limit.
+	// members and applications whose permissions they hold. They may
+	// link, change and unlink only applications their organization owns:
+	// a tenant-wide application's links are the tenant administrators'.
+	// A tenant admin has no limit.
 	Limit *Limit
 }
 

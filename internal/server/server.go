@@ -142,6 +142,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		SetupTenant:        s.EnsureTenant,
 		Template:           EnsureTemplate,
 		ApplicationDeleted: s.Provider.ForgetClient,
+		ApplicationChanged: s.Provider.ForgetClient,
 		Logger:             s.log,
 	})
 	api := adminapi.New(adminapi.Config{
