@@ -78,3 +78,24 @@ func benchCode(b *testing.B, alg string) {
 		tokenRequest(b, h, tokenURL, s.clientID, s.secret, form)
 	}
 }
+
+// BenchmarkClientCredentials measures client credentials with
+// organization_id (an m2m app's organization token) through the real
+// handler on the embedded store, in the steady state: the client and its
+// access are cached. bench/m2m.sh measures the same over loopback HTTP.
+//
+//	go test ./internal/server -run '^$' -bench BenchmarkClientCredentials -count 5
+func BenchmarkClientCredentials(b *testing.B) {
+	e := newEnv(b, embedded)
+	clientID, secret := e.m2m(storage.DefaultTenant)
+	org := e.organization(b, "Acme Corp")
+	e.link(b, org.ID, clientID, storage.RoleAdmin)
+	h, tokenURL := e.srv.Handler, e.issuer(storage.DefaultTenant)+"/oauth/token"
+	form := url.Values{"grant_type": {"client_credentials"}, "organization_id": {org.ID}}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			tokenRequest(b, h, tokenURL, clientID, secret, form)
+		}
+	})
+}
