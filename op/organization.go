@@ -57,9 +57,12 @@ func errOrgDenied() error {
 }
 
 // memberAccess is "who is this subject in this organization": the one
-// place every organization token comes from. There is no cache, so a
-// removed member or role takes effect at the next request.
-func (p *Provider) memberAccess(ctx context.Context, tenant, orgID, userID string) (storage.MemberAccess, error) {
+// place every user's organization token comes from (refresh with
+// organization_id, token exchange, the code of an organization= sign-in).
+// amr is the sign-in's authentication methods, for the organization's MFA
+// policy. There is no cache, so a removed member or role, or a reset
+// factor, takes effect at the next request.
+func (p *Provider) memberAccess(ctx context.Context, tenant, orgID, userID string, amr []string) (storage.MemberAccess, error) {
 	if orgID == "" {
 		return storage.MemberAccess{}, errOrgDenied()
 	}
@@ -67,7 +70,15 @@ func (p *Provider) memberAccess(ctx context.Context, tenant, orgID, userID strin
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.MemberAccess{}, errOrgDenied()
 	}
-	return access, err
+	if err != nil {
+		return storage.MemberAccess{}, err
+	}
+	// Only once membership is established: a non-member learns nothing
+	// of the organization's policy.
+	if err := checkOrgMFA(access, amr); err != nil {
+		return storage.MemberAccess{}, err
+	}
+	return access, nil
 }
 
 // oidcScopes are the scopes that say which claims and tokens a client

@@ -157,6 +157,7 @@ func (s *server) Discovery(ctx context.Context, r *zop.Request[struct{}]) (*zop.
 	d.RevocationEndpointAuthSigningAlgValuesSupported = clientAuthAlgs()
 	d.ClaimsSupported = []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "name", "email", "email_verified", "updated_at",
 		"organizations", "organization_roles", "organization_data", "organization_id"}
+	d.ACRValuesSupported = supportedACRs
 	d.RequestURIParameterSupported = false
 	d.RequestParameterSupported = false
 	resp.Header.Set("Cache-Control", "public, max-age=300")

@@ -130,7 +130,7 @@ func (p *Provider) issue(ctx context.Context, req issueRequest) (*zop.Response, 
 	}
 	granted := req.scopes
 	if req.org != nil {
-		access, err := p.memberAccess(ctx, tenant, req.org.id, g.UserID)
+		access, err := p.memberAccess(ctx, tenant, req.org.id, g.UserID, g.AMR)
 		if err != nil {
 			return nil, err
 		}

@@ -79,6 +79,9 @@ type MemberAccess struct {
 	Organization Organization
 	Roles        []string
 	Permissions  []string
+	// UserMFAEnabled says the member has a confirmed second factor, for
+	// organizations that require one (read in the same query).
+	UserMFAEnabled bool
 }
 
 // AuditEntry records one change: who (Actor: a client ID or a user ID)

@@ -26,6 +26,7 @@ type Store interface {
 	RefreshTokenStore
 	TemplateStore
 	AuditStore
+	MFAStore
 	MetaStore
 
 	// WithTx runs fn against a Store whose writes commit together when fn
@@ -56,12 +57,47 @@ type UserStore interface {
 	// hash and updated_at. ErrNotFound; ErrAlreadyExists when the email
 	// belongs to another user.
 	UpdateUser(ctx context.Context, u User) error
-	// DeleteUser removes the user with their memberships and refresh
-	// tokens. ErrNotFound when there is no such user.
+	// DeleteUser removes the user with their memberships, second factors
+	// (TOTP factor and recovery codes) and refresh tokens. ErrNotFound
+	// when there is no such user.
 	DeleteUser(ctx context.Context, tenantID, id string) error
 	// ListUserOrganizations returns the organizations the user belongs to
 	// with the user's roles, oldest membership first, in one indexed query.
 	ListUserOrganizations(ctx context.Context, tenantID, userID string) ([]UserOrganization, error)
+}
+
+// MFAStore keeps users' second factors: one TOTP factor per user and its
+// recovery codes. User.MFAEnabled (GetUser, GetUserByEmail, the user of
+// GetRefreshToken) and MemberAccess.UserMFAEnabled reflect a confirmed
+// TOTP factor.
+type MFAStore interface {
+	// PutPendingTOTP starts (or restarts) enrolment: it stores an
+	// unconfirmed factor, replacing an unconfirmed one. ErrAlreadyExists
+	// when the user has a confirmed factor; ErrNotFound when there is no
+	// such user.
+	PutPendingTOTP(ctx context.Context, f TOTPFactor) error
+	// GetTOTP returns the user's factor, confirmed or not. ErrNotFound.
+	GetTOTP(ctx context.Context, tenantID, userID string) (TOTPFactor, error)
+	// ConfirmTOTP finishes enrolment in one transaction: the factor is
+	// confirmed at at, its LastStep set to step, and the user's recovery
+	// codes replaced by codeHashes. ErrNotFound when there is no pending
+	// factor; ErrConflict when it is confirmed already or step is not
+	// after its LastStep.
+	ConfirmTOTP(ctx context.Context, tenantID, userID string, step int64, codeHashes [][]byte, at time.Time) error
+	// UseTOTPStep records that a code of step was accepted, by a
+	// compare-and-set: ErrConflict when LastStep is already step or later
+	// (a replay, or a concurrent use of the same code); ErrNotFound when
+	// there is no confirmed factor.
+	UseTOTPStep(ctx context.Context, tenantID, userID string, step int64) error
+	// UseRecoveryCode spends the unused recovery code with hash codeHash.
+	// ErrNotFound when there is none (unknown, or used already); two
+	// concurrent uses of one code: exactly one succeeds.
+	UseRecoveryCode(ctx context.Context, tenantID, userID string, codeHash []byte, at time.Time) error
+	// CountRecoveryCodes returns how many unused recovery codes the user has.
+	CountRecoveryCodes(ctx context.Context, tenantID, userID string) (int, error)
+	// DeleteMFA removes the user's factor and recovery codes. ErrNotFound
+	// when the user has no factor.
+	DeleteMFA(ctx context.Context, tenantID, userID string) error
 }
 
 // OrganizationStore keeps organizations and memberships.

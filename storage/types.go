@@ -38,9 +38,30 @@ type User struct {
 	Name          string
 	// PasswordHash is a PHC-format argon2id hash; empty when the user has no password.
 	PasswordHash string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// MFAEnabled says the user has a confirmed second factor (TOTP). It is
+	// read from the factors, never written through UpdateUser.
+	MFAEnabled bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
+
+// TOTPFactor is a user's authenticator-app factor (RFC 6238).
+type TOTPFactor struct {
+	TenantID string
+	UserID   string
+	// SecretSealed is the TOTP secret sealed under the master key (the
+	// store never sees it in the clear).
+	SecretSealed []byte
+	// ConfirmedAt is zero while enrolment waits for the first code.
+	ConfirmedAt time.Time
+	// LastStep is the last time step a code was accepted for; a code of
+	// that step or an earlier one is never accepted again.
+	LastStep  int64
+	CreatedAt time.Time
+}
+
+// Confirmed says enrolment finished.
+func (f TOTPFactor) Confirmed() bool { return !f.ConfirmedAt.IsZero() }
 
 // Organization is a named group of members inside a tenant. Slug is unique
 // per tenant.

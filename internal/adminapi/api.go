@@ -118,6 +118,7 @@ func (h *Handler) Register(r *mux.Router) {
 	admin(http.MethodPatch, "/users/{userId}", h.updateUser)
 	admin(http.MethodDelete, "/users/{userId}", h.deleteUser)
 	admin(http.MethodGet, "/users/{userId}/organizations", h.listUserOrganizations)
+	admin(http.MethodDelete, "/users/{userId}/mfa", h.resetUserMFA)
 	admin(http.MethodGet, "/applications", h.listApplications)
 	admin(http.MethodPost, "/applications", h.createApplication)
 	admin(http.MethodGet, "/applications/{appId}", h.getApplication)

@@ -24,6 +24,7 @@ func (b userRequest) input() manage.UserInput {
 const (
 	msgNoUser     = "no such user"
 	msgEmailTaken = "a user with this email already exists"
+	msgNoMFA      = "no such user, or the user has no MFA factor"
 )
 
 func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
@@ -62,6 +63,15 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, c *call) (i
 func (h *Handler) deleteUser(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
 	if err := h.m.DeleteUser(r.Context(), c.tenant.ID, c.actor, mux.Vars(r)["userId"]); err != nil {
 		return 0, nil, notFound(err, msgNoUser)
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+// resetUserMFA removes a user's second factor (DESIGN §3 MFA), for one
+// who lost their authenticator and recovery codes.
+func (h *Handler) resetUserMFA(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
+	if err := h.m.ResetUserMFA(r.Context(), c.tenant.ID, c.actor, mux.Vars(r)["userId"]); err != nil {
+		return 0, nil, notFound(err, msgNoMFA)
 	}
 	return http.StatusNoContent, nil, nil
 }

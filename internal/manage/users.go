@@ -164,3 +164,11 @@ func (s *Service) ListUserOrganizations(ctx context.Context, tenant, userID stri
 	}
 	return pageOf("userorg", all, func(o storage.UserOrganization) string { return o.ID }, p)
 }
+
+// ResetUserMFA removes the user's second factor and recovery codes, for a
+// user who lost their authenticator: they enrol again at their next
+// sign-in. ErrNotFound when the user has no factor (or does not exist).
+func (s *Service) ResetUserMFA(ctx context.Context, tenant string, a Actor, id string) error {
+	c := &change{tenant: tenant, action: "user.mfa_reset", target: id}
+	return s.write(ctx, a, c, func(tx storage.Store) error { return tx.DeleteMFA(ctx, tenant, id) })
+}

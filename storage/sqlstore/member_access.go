@@ -13,13 +13,16 @@ import (
 // organization by primary key, the member's roles by primary-key prefix,
 // the role each name stands for (the template's or the organization's own,
 // by the (tenant_id, name) index) and that role's permissions by
-// primary-key prefix. There is a row per (role, permission), one with a
-// NULL permission for a role that grants none or names no role, and one
-// with a NULL role for a member without roles; no row at all when the
+// primary-key prefix, and the member's confirmed TOTP factor, if any, by
+// primary key (MemberAccess.UserMFAEnabled; at most one, so it multiplies
+// no rows). There is a row per (role, permission), one with a NULL
+// permission for a role that grants none or names no role, and one with a
+// NULL role for a member without roles; no row at all when the
 // organization does not exist or the user is not a member of it.
-var sqlGetMemberAccess = query(`SELECT ` + qualify("o", organizationColumns) + `, r.role, rp.permission
+var sqlGetMemberAccess = query(`SELECT ` + qualify("o", organizationColumns) + `, r.role, rp.permission, t.confirmed_at
 	FROM organization_members m
 	JOIN organizations o ON o.tenant_id = m.tenant_id AND o.id = m.organization_id
+	LEFT JOIN user_totp t ON t.tenant_id = m.tenant_id AND t.user_id = m.user_id AND t.confirmed_at > 0
 	LEFT JOIN organization_member_roles r
 		ON r.tenant_id = m.tenant_id AND r.organization_id = m.organization_id AND r.user_id = m.user_id
 	LEFT JOIN organization_roles ro
@@ -44,12 +47,15 @@ func (s *Store) GetMemberAccess(ctx context.Context, tenantID, orgID, userID str
 		found bool
 	)
 	for rows.Next() {
-		var role, perm sql.NullString
-		o, err := scanOrganization(orgAndMore{rows, []any{&role, &perm}})
+		var (
+			role, perm sql.NullString
+			mfa        sql.NullInt64
+		)
+		o, err := scanOrganization(orgAndMore{rows, []any{&role, &perm, &mfa}})
 		if err != nil {
 			return storage.MemberAccess{}, wrap(op, err)
 		}
-		a.Organization, found = o, true
+		a.Organization, a.UserMFAEnabled, found = o, mfa.Valid, true
 		if role.Valid {
 			a.Roles = append(a.Roles, role.String)
 		}

@@ -14,8 +14,9 @@ import (
 // planSeed fills two tenants with 3,000 users and 3,000 organizations each,
 // every user a member of three organizations (18,000 memberships),
 // with roles, the built-in template and two custom roles per organization,
-// and 3,000 m2m applications each, half of them owned by an organization,
-// every one linked to two organizations with roles, then ANALYZEs, as a running deployment's statistics would be. Bulk SQL,
+// 3,000 m2m applications each, half of them owned by an organization,
+// every one linked to two organizations with roles, a refresh token per
+// user and a TOTP factor for a third of them, then ANALYZEs, as a running deployment's statistics would be. Bulk SQL,
 // not the store: this is about the shape of the data, and it is quick.
 func planSeed(t *testing.T, dsn string, s *sqlstore.Store) {
 	t.Helper()
@@ -68,6 +69,14 @@ func planSeed(t *testing.T, dsn string, s *sqlstore.Store) {
 			SELECT tenant_id, organization_id, client_id, 'member' FROM application_links`,
 		`INSERT INTO application_link_roles (tenant_id, organization_id, client_id, role)
 			SELECT tenant_id, organization_id, client_id, 'custom-1' FROM application_links WHERE created_at % 10 = 1`,
+		// Every third user has a confirmed TOTP factor, every seventh a
+		// pending one; every user has a refresh token.
+		`INSERT INTO user_totp (tenant_id, user_id, secret_sealed, confirmed_at, last_step, created_at)
+			SELECT tenant_id, id, 'sealed', CASE WHEN created_at % 3 = 0 THEN created_at ELSE 0 END, 0, created_at
+			FROM users WHERE created_at % 3 = 0 OR created_at % 7 = 0`,
+		`INSERT INTO refresh_tokens (tenant_id, grant_id, token_hash, previous_hashes, client_id, user_id, created_at, expires_at)
+			SELECT tenant_id, 'g' || created_at, 'h', '', 'a1', id, created_at, created_at + 1000
+			FROM users`,
 		`ANALYZE`,
 	} {
 		if _, err := db.Exec(q); err != nil {
@@ -77,7 +86,8 @@ func planSeed(t *testing.T, dsn string, s *sqlstore.Store) {
 }
 
 // The reads on every token request use indexes, never a sequential scan of
-// the organization tables, in both the custom and the generic plan.
+// the organization, user, TOTP or refresh-token tables, in both the custom
+// and the generic plan.
 func TestPostgresPlans(t *testing.T) {
 	dsn := sqltest.PostgresURL(t)
 	s, err := sqlstore.Open(context.Background(), dsn)
@@ -89,7 +99,8 @@ func TestPostgresPlans(t *testing.T) {
 
 	// The plans are for this data: u1 is a member of o2, o8 and o14, with
 	// custom-1 besides member in o2 (joined at 11); a1 is linked to o2 and
-	// o8, with the same roles in o2.
+	// o8, with the same roles in o2; u3 has a confirmed TOTP factor and
+	// holds grant g3.
 	ctx := context.Background()
 	orgs, err := s.ListUserOrganizations(ctx, "t1", "u1")
 	if err != nil || len(orgs) != 3 {
@@ -105,19 +116,25 @@ func TestPostgresPlans(t *testing.T) {
 		t.Fatalf("GetApplicationAccess(o2, a1) = %+v, %v", aa, err)
 	}
 
-	orgTables := []string{"organizations", "organization_members", "organization_member_roles", "organization_roles", "organization_role_permissions",
-		"applications", "application_links", "application_link_roles"}
+	rt, err := s.GetRefreshToken(ctx, "t1", "g3")
+	if err != nil || rt.User.ID != "u3" || !rt.User.MFAEnabled {
+		t.Fatalf("GetRefreshToken(g3) = user %+v, %v; want u3 with MFA", rt.User, err)
+	}
+
+	indexedTables := []string{"organizations", "organization_members", "organization_member_roles", "organization_roles", "organization_role_permissions",
+		"applications", "application_links", "application_link_roles", "users", "user_totp", "refresh_tokens"}
 	hot := sqlstore.HotQueries()
 	for _, c := range []struct {
 		method string
 		args   []any
-		// indexed is the table the query starts from, which must be read
-		// through an index.
-		indexed string
+		// indexed are the table the query starts from and the ones it
+		// looks up by key, which must be read through an index.
+		indexed []string
 	}{
-		{"ListUserOrganizations", []any{"t1", "u1"}, "organization_members"},
-		{"GetMemberAccess", []any{"t1", "o2", "u1"}, "organization_members"},
-		{"GetApplicationAccess", []any{"t1", "o2", "a1"}, "application_links"},
+		{"ListUserOrganizations", []any{"t1", "u1"}, []string{"organization_members"}},
+		{"GetMemberAccess", []any{"t1", "o2", "u1"}, []string{"organization_members", "user_totp"}},
+		{"GetApplicationAccess", []any{"t1", "o2", "a1"}, []string{"application_links"}},
+		{"GetRefreshToken", []any{"t1", "g3"}, []string{"refresh_tokens", "users", "user_totp"}},
 	} {
 		for _, generic := range []bool{false, true} {
 			name := c.method + "/custom"
@@ -129,12 +146,14 @@ func TestPostgresPlans(t *testing.T) {
 				p := explain(t, dsn, hot[c.method], c.args...)
 				t.Logf("plan:\n%s", p)
 				for _, rel := range p.SeqScans() {
-					if slices.Contains(orgTables, rel) {
+					if slices.Contains(indexedTables, rel) {
 						t.Errorf("sequential scan on %s", rel)
 					}
 				}
-				if len(p.IndexScans(c.indexed)) == 0 {
-					t.Errorf("%s is not read through an index", c.indexed)
+				for _, table := range c.indexed {
+					if len(p.IndexScans(table)) == 0 {
+						t.Errorf("%s is not read through an index", table)
+					}
 				}
 			})
 		}

@@ -18,11 +18,14 @@ var (
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
 		WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE tenant_id = $1 AND id = $2)`)
 	// The grant's user comes in the same primary-key read (a refresh's ID
-	// token needs it); LEFT JOIN, so a deleted user shows as no user.
+	// token needs it), and whether that user has MFA by one more
+	// primary-key lookup (mfaJoin); LEFT JOIN, so a deleted user shows as
+	// no user.
 	sqlGetRefreshToken = query(`SELECT r.token_hash, r.previous_hashes, r.client_id, r.user_id, r.scopes, r.audience,
 		r.auth_time, r.amr, r.acr, r.organization_id, r.created_at, r.expires_at,
-		u.id, u.email, u.email_verified, u.name, u.created_at, u.updated_at
+		u.id, u.email, u.email_verified, u.name, u.created_at, u.updated_at, t.confirmed_at
 		FROM refresh_tokens r LEFT JOIN users u ON u.tenant_id = r.tenant_id AND u.id = r.user_id
+		` + mfaJoin + `
 		WHERE r.tenant_id = $1 AND r.grant_id = $2
 		AND NOT EXISTS (SELECT 1 FROM revocations v WHERE v.tenant_id = r.tenant_id AND v.id = r.grant_id)`)
 	sqlRotateRefreshToken = query(`UPDATE refresh_tokens
@@ -63,12 +66,12 @@ func (s *Store) GetRefreshToken(ctx context.Context, tenantID, grantID string) (
 		authTime, created, expires int64
 		uID, uEmail, uName         sql.NullString
 		uVerified                  sql.NullBool
-		uCreated, uUpdated         sql.NullInt64
+		uCreated, uUpdated, uMFA   sql.NullInt64
 	)
 	g := &rt.Grant
 	err := s.read().queryRow(ctx, sqlGetRefreshToken, tenantID, grantID).Scan(
 		&rt.TokenHash, &prev, &g.ClientID, &g.UserID, &scopes, &aud, &authTime, &amr, &g.ACR, &g.OrganizationID, &created, &expires,
-		&uID, &uEmail, &uVerified, &uName, &uCreated, &uUpdated)
+		&uID, &uEmail, &uVerified, &uName, &uCreated, &uUpdated, &uMFA)
 	if err != nil {
 		return storage.RefreshToken{}, wrap("get refresh token", err)
 	}
@@ -76,7 +79,8 @@ func (s *Store) GetRefreshToken(ctx context.Context, tenantID, grantID string) (
 	if uID.Valid {
 		rt.User = storage.User{
 			TenantID: tenantID, ID: uID.String, Email: uEmail.String, EmailVerified: uVerified.Bool, Name: uName.String,
-			CreatedAt: fromNullMicros(uCreated), UpdatedAt: fromNullMicros(uUpdated),
+			MFAEnabled: uMFA.Valid,
+			CreatedAt:  fromNullMicros(uCreated), UpdatedAt: fromNullMicros(uUpdated),
 		}
 	}
 	rt.PreviousHashes = splitHashes(prev)

@@ -9,17 +9,28 @@ import (
 	"github.com/orgid/orgid/storage"
 )
 
-const userColumns = `tenant_id, id, email, email_verified, name, password_hash, created_at, updated_at`
+// userSelect reads a user with User.MFAEnabled in the same statement:
+// t.confirmed_at is NULL unless the user has a confirmed TOTP factor.
+const userSelect = `SELECT u.tenant_id, u.id, u.email, u.email_verified, u.name, u.password_hash, u.created_at, u.updated_at,
+		t.confirmed_at
+		FROM users u ` + mfaJoin
+
+// mfaJoin finds the confirmed TOTP factor, if any, of the user aliased u,
+// by primary key, as t. It is how every read that returns a user (or
+// MemberAccess.UserMFAEnabled) learns whether the user has MFA, without a
+// round trip of its own.
+const mfaJoin = `LEFT JOIN user_totp t ON t.tenant_id = u.tenant_id AND t.user_id = u.id AND t.confirmed_at > 0`
 
 var (
 	sqlCreateUser = query(`INSERT INTO users (tenant_id, id, email, email_norm, email_verified, name, password_hash, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
-	sqlGetUser        = query(`SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id = $2`)
-	sqlGetUserByEmail = query(`SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND email_norm = $2`)
+	sqlGetUser        = query(userSelect + ` WHERE u.tenant_id = $1 AND u.id = $2`)
+	sqlGetUserByEmail = query(userSelect + ` WHERE u.tenant_id = $1 AND u.email_norm = $2`)
 	sqlUpdateUser     = query(`UPDATE users SET email = $3, email_norm = $4, email_verified = $5, name = $6,
 		password_hash = $7, updated_at = $8
 		WHERE tenant_id = $1 AND id = $2`)
-	// Memberships (and their roles) go with the user by foreign key.
+	// Memberships (and their roles), the TOTP factor and the recovery
+	// codes go with the user by foreign key.
 	// Refresh tokens have no foreign key to users, so they are deleted by
 	// the (tenant_id, user_id) index.
 	sqlDeleteUser          = query(`DELETE FROM users WHERE tenant_id = $1 AND id = $2`)
@@ -81,8 +92,8 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
 	return oneRow(op, "user", res, err)
 }
 
-// DeleteUser removes the user, their memberships and their refresh tokens
-// in one transaction. ErrNotFound when there is no such user.
+// DeleteUser removes the user, their memberships, second factors and
+// refresh tokens in one transaction. ErrNotFound when there is no such user.
 func (s *Store) DeleteUser(ctx context.Context, tenantID, id string) error {
 	const op = "delete user"
 	return s.inTx(ctx, func(tx *Store) error {
@@ -162,10 +173,12 @@ func scanUser(sc scanner) (storage.User, error) {
 	var (
 		u                storage.User
 		created, updated int64
+		mfaConfirmed     sql.NullInt64
 	)
-	if err := sc.Scan(&u.TenantID, &u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.PasswordHash, &created, &updated); err != nil {
+	if err := sc.Scan(&u.TenantID, &u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.PasswordHash, &created, &updated, &mfaConfirmed); err != nil {
 		return storage.User{}, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	u.MFAEnabled = mfaConfirmed.Valid
 	return u, nil
 }

@@ -25,6 +25,7 @@ func RunStore(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		durableOrganizationChangeTests,
 		durableMembershipTests,
 		durableMemberTests,
+		durableMFATests,
 		durableTemplateTests,
 		durableAuditTests,
 		durablePageTests,
