@@ -24,8 +24,8 @@ type Flow interface {
 	CallbackURL(ctx context.Context, tenantID, authRequestID string) string
 }
 
-// Config configures a Handler. Store, State.KV, Flow, ExternalURL and
-// CSRFKey are required; the rest have defaults.
+// Config configures a Handler. Store, State.KV, Flow, ExternalURL,
+// CSRFKey and Sealer are required; the rest have defaults.
 type Config struct {
 	Store storage.Store
 	State storage.State
@@ -36,6 +36,9 @@ type Config struct {
 	// CSRFKey signs form tokens: at least 32 bytes, derived by the caller
 	// from the master key.
 	CSRFKey []byte
+	// Sealer seals TOTP secrets at rest and keys the recovery-code hashes
+	// (the master key's *keys.Sealer).
+	Sealer Sealer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// AuthRequestTTL is how long a completed auth request waits for the
@@ -75,6 +78,8 @@ type Handler struct {
 	// dummyHash is verified for unknown emails so that they cost as much
 	// as a wrong password and timing does not reveal who has an account.
 	dummyHash string
+	// recoveryKey keys the hashes of recovery codes (internal/mfa).
+	recoveryKey []byte
 }
 
 // New checks cfg, fills in defaults and returns a Handler.
@@ -88,6 +93,8 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("login: Config.Flow is required")
 	case len(cfg.CSRFKey) < 32:
 		return nil, errors.New("login: Config.CSRFKey must be at least 32 bytes")
+	case cfg.Sealer == nil:
+		return nil, errors.New("login: Config.Sealer is required")
 	}
 	u, err := url.Parse(cfg.ExternalURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -130,6 +137,8 @@ func New(cfg Config) (*Handler, error) {
 		basePath:  strings.TrimSuffix(u.Path, "/"),
 		pages:     pg,
 		dummyHash: dummy,
+
+		recoveryKey: cfg.Sealer.DeriveKey(recoveryKeyPurpose),
 	}
 	h.csrf = csrf{key: append([]byte(nil), cfg.CSRFKey...), secure: h.secure}
 	return h, nil
@@ -147,6 +156,13 @@ func (h *Handler) Register(r *mux.Router) {
 	r.HandleFunc("/signup", h.getSignup).Methods(http.MethodGet)
 	r.HandleFunc("/signup", h.postSignup).Methods(http.MethodPost)
 	r.HandleFunc("/logged-out", h.getLoggedOut).Methods(http.MethodGet)
+	r.HandleFunc("/mfa", h.getMFA).Methods(http.MethodGet)
+	r.HandleFunc("/mfa", h.postMFA).Methods(http.MethodPost)
+	r.HandleFunc("/recovery-code", h.getRecovery).Methods(http.MethodGet)
+	r.HandleFunc("/recovery-code", h.postRecovery).Methods(http.MethodPost)
+	r.HandleFunc("/account/security", h.getSecurity).Methods(http.MethodGet)
+	r.HandleFunc("/account/security", h.postSecurity).Methods(http.MethodPost)
+	r.HandleFunc("/account/security/totp.png", h.getTOTPImage).Methods(http.MethodGet)
 }
 
 // Assets returns the static files of the pages (style sheet, logo), to be

@@ -87,6 +87,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		Flow:        testFlow{},
 		ExternalURL: "http://orgid.test",
 		CSRFKey:     []byte("0123456789abcdef0123456789abcdef"),
+		Sealer:      testSealer(t),
 		Now:         clk.Now,
 		Logger:      slog.New(slog.NewTextHandler(testLog{t}, nil)),
 	}

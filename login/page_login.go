@@ -30,6 +30,10 @@ func (h *Handler) getLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess != nil && !mustReauthenticate(f.ar, sess.AuthTime, h.cfg.Now()) {
+		if requiresMFA(f.ar) && !usedMFA(sess) {
+			h.stepUp(w, r, f, sess)
+			return
+		}
 		if err := h.complete(ctx, f.ar, sess, sid); err != nil {
 			h.fail(w, r, "complete auth request", err, "tenant", f.tenant.ID, "auth_request", f.ar.ID)
 			return
@@ -92,7 +96,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.checkPassword(r, user, found, form.Password) {
-		h.signIn(w, r, f.ar, user.ID)
+		h.afterPassword(w, r, f.ar, user)
 		return
 	}
 	if err := h.recordFailure(ctx, tenantID, limits); err != nil {

@@ -20,6 +20,11 @@ const (
 	pageLogin   = "login.html"
 	pageSignup  = "signup.html"
 	pageMessage = "message.html"
+
+	pageMFA           = "mfa.html"
+	pageRecovery      = "recovery.html"
+	pageSecurity      = "security.html"
+	pageRecoveryCodes = "recovery_codes.html"
 )
 
 // pages holds one parsed template set per page, each on the shared layout.
@@ -29,7 +34,7 @@ type pages struct {
 
 func loadPages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}
-	for _, name := range []string{pageLogin, pageSignup, pageMessage} {
+	for _, name := range []string{pageLogin, pageSignup, pageMessage, pageMFA, pageRecovery, pageSecurity, pageRecoveryCodes} {
 		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
 		if err != nil {
 			return nil, fmt.Errorf("login: parse %s: %w", name, err)
@@ -59,6 +64,13 @@ type pageData struct {
 	FormError     string
 	EmailTaken    bool
 	Focus         string // the field that gets autofocus
+
+	// Account security (TOTP enrolment).
+	MFAEnabled    bool
+	RecoveryLeft  int
+	Secret        string   // the pending factor's secret, for typing in by hand
+	QRURL         string   // same-origin image of the pending factor's key URI
+	RecoveryCodes []string // shown once, after enrolment
 
 	// Message pages.
 	Heading string

@@ -92,9 +92,12 @@ func acrFor(amr []string) string {
 
 // startSession signs the browser in as userID: a fresh session ID (never
 // one the browser offered, against session fixation), stored for
-// SessionTTL. The browser's previous session in this tenant is ended.
+// SessionTTL. The browser's previous session in this tenant is ended, so
+// that a step up to a second factor gets a new session ID too (OWASP
+// Session Management: renew the ID on any privilege change). amr lists
+// the methods the sign-in used (RFC 8176).
 // The cookie is set by finish, once the auth request is saved too.
-func (h *Handler) startSession(ctx context.Context, r *http.Request, tenantID, userID string, now time.Time) (string, *storage.Session, error) {
+func (h *Handler) startSession(ctx context.Context, r *http.Request, tenantID, userID string, now time.Time, amr []string) (string, *storage.Session, error) {
 	if old := httpx.SessionID(r.Header, tenantID, h.secure); old != "" {
 		if err := h.cfg.State.DeleteSession(ctx, tenantID, old); err != nil {
 			return "", nil, err
@@ -105,7 +108,7 @@ func (h *Handler) startSession(ctx context.Context, r *http.Request, tenantID, u
 		TenantID:  tenantID,
 		UserID:    userID,
 		AuthTime:  now,
-		AMR:       []string{amrPassword},
+		AMR:       slices.Clone(amr),
 		CreatedAt: now,
 	}
 	if err := h.cfg.State.PutSession(ctx, sid, sess, h.cfg.SessionTTL); err != nil {
@@ -114,11 +117,11 @@ func (h *Handler) startSession(ctx context.Context, r *http.Request, tenantID, u
 	return sid, sess, nil
 }
 
-// signIn starts a session for userID after a password check, completes ar
-// with it and sends the browser to the callback.
-func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, userID string) {
+// signIn starts a session for userID after the checks amr names, completes
+// ar with it and sends the browser to the callback.
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, userID string, amr []string) {
 	ctx := r.Context()
-	sid, sess, err := h.startSession(ctx, r, ar.TenantID, userID, h.cfg.Now())
+	sid, sess, err := h.startSession(ctx, r, ar.TenantID, userID, h.cfg.Now(), amr)
 	if err != nil {
 		h.fail(w, r, "start session", err, "tenant", ar.TenantID, "user", userID)
 		return

@@ -128,6 +128,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		Flow:           s.Provider,
 		ExternalURL:    cfg.ExternalURL,
 		CSRFKey:        derive(masterKey, "csrf"),
+		Sealer:         sealer,
 		Now:            s.now,
 		AuthRequestTTL: cfg.AuthRequestTTL,
 		SessionTTL:     cfg.SessionTTL,

@@ -1,0 +1,351 @@
+package login
+
+import (
+	"bytes"
+	"errors"
+	"image/png"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/pquerna/otp"
+
+	"github.com/orgid/orgid/internal/httpx"
+	"github.com/orgid/orgid/internal/mfa"
+	"github.com/orgid/orgid/storage"
+)
+
+// The account security page (/account/security) enrols and removes the
+// TOTP factor of the signed-in user (DESIGN §5). Enrolment shows the QR
+// code (served from this origin: the CSP's img-src) and the secret as
+// text, confirms one code, then shows ten recovery codes once. Opened with
+// ?authRequestID=… it is the enrolment step of a sign-in that asked for
+// MFA, and leads back to it.
+
+const (
+	actionConfirm = "confirm"
+	actionRemove  = "remove"
+	// qrSize matches internal/mfa's enrolment image.
+	qrSize = 200
+)
+
+// account is what the security page works on: the signed-in user and,
+// when the page is a step of a sign-in, its auth request.
+type account struct {
+	tenant storage.Tenant
+	sess   *storage.Session
+	sid    string
+	user   storage.User
+	// authRequestID is the sign-in to continue afterwards, if any.
+	authRequestID string
+}
+
+// loadAccount requires a signed-in session. Without one, a sign-in step
+// goes back to the password form; the page opened on its own says to
+// sign in (there is no sign-in without an application's auth request).
+func (h *Handler) loadAccount(w http.ResponseWriter, r *http.Request, v url.Values) (*account, bool) {
+	ctx := r.Context()
+	tenant, ok := httpx.Tenant(ctx)
+	if !ok {
+		h.fail(w, r, "resolve tenant", errNoTenant)
+		return nil, false
+	}
+	a := &account{tenant: tenant}
+	if id := authRequestID(v); id != "" {
+		ar, err := h.cfg.State.AuthRequest(ctx, tenant.ID, id)
+		switch {
+		case err == nil && !ar.Done && ar.Error == "":
+			a.authRequestID = ar.ID
+		case err != nil && !errors.Is(err, storage.ErrNotFound):
+			h.fail(w, r, "load auth request", err, "tenant", tenant.ID)
+			return nil, false
+		}
+	}
+	sess, sid, err := h.currentSession(w, r, tenant.ID)
+	if err != nil {
+		h.fail(w, r, "load session", err, "tenant", tenant.ID)
+		return nil, false
+	}
+	if sess == nil {
+		if a.authRequestID != "" {
+			h.seeOther(w, r, h.pageURL(tenant.ID, "login", a.authRequestID))
+			return nil, false
+		}
+		h.message(w, r, http.StatusUnauthorized, "Sign in first",
+			"Sign in through your application, then come back to this page to manage two-step verification.", nil)
+		return nil, false
+	}
+	user, err := h.cfg.Store.GetUser(ctx, tenant.ID, sess.UserID)
+	if err != nil {
+		h.fail(w, r, "load user", err, "tenant", tenant.ID)
+		return nil, false
+	}
+	a.sess, a.sid, a.user = sess, sid, user
+	return a, true
+}
+
+func (a *account) issuer() string {
+	if a.tenant.Name != "" {
+		return a.tenant.Name
+	}
+	return "orgid"
+}
+
+// getSecurity shows the factor, or starts enrolment: a pending factor is
+// kept across reloads so that the QR code already scanned stays valid.
+func (h *Handler) getSecurity(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.loadAccount(w, r, r.URL.Query())
+	if !ok {
+		return
+	}
+	h.showSecurity(w, r, a, http.StatusOK, "")
+}
+
+func (h *Handler) showSecurity(w http.ResponseWriter, r *http.Request, a *account, status int, formError string) {
+	ctx := r.Context()
+	f, err := h.cfg.Store.GetTOTP(ctx, a.tenant.ID, a.user.ID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		h.fail(w, r, "load TOTP factor", err, "tenant", a.tenant.ID)
+		return
+	}
+	d := &pageData{
+		Title:         "Two-step verification",
+		AuthRequestID: a.authRequestID,
+		CSRF:          h.csrf.token(w, r),
+		FormError:     formError,
+		Focus:         fieldCode,
+	}
+	if err == nil && f.Confirmed() {
+		n, err := h.cfg.Store.CountRecoveryCodes(ctx, a.tenant.ID, a.user.ID)
+		if err != nil {
+			h.fail(w, r, "count recovery codes", err, "tenant", a.tenant.ID)
+			return
+		}
+		d.MFAEnabled, d.RecoveryLeft = true, n
+		h.render(w, r, status, pageSecurity, d)
+		return
+	}
+	var secret string
+	if err == nil {
+		plain, oerr := h.cfg.Sealer.Open(f.SecretSealed, totpAAD(a.tenant.ID, a.user.ID))
+		if oerr != nil {
+			h.log.WarnContext(ctx, "login: pending TOTP secret unreadable; starting over", "tenant", a.tenant.ID, "user", a.user.ID, "err", oerr)
+		}
+		secret = string(plain)
+	}
+	if secret == "" {
+		en, err := mfa.NewTOTP(a.issuer(), a.user.Email)
+		if err != nil {
+			h.fail(w, r, "new TOTP secret", err)
+			return
+		}
+		sealed, err := h.cfg.Sealer.Seal([]byte(en.Secret), totpAAD(a.tenant.ID, a.user.ID))
+		if err != nil {
+			h.fail(w, r, "seal TOTP secret", err)
+			return
+		}
+		err = h.cfg.Store.PutPendingTOTP(ctx, storage.TOTPFactor{
+			TenantID: a.tenant.ID, UserID: a.user.ID, SecretSealed: sealed, CreatedAt: h.cfg.Now().UTC(),
+		})
+		if errors.Is(err, storage.ErrAlreadyExists) { // confirmed meanwhile
+			h.seeOther(w, r, h.securityURL(a))
+			return
+		}
+		if err != nil {
+			h.fail(w, r, "store pending TOTP factor", err, "tenant", a.tenant.ID)
+			return
+		}
+		secret = en.Secret
+	}
+	d.Secret = secret
+	d.QRURL = "security/totp.png"
+	h.render(w, r, status, pageSecurity, d)
+}
+
+func (h *Handler) securityURL(a *account) string {
+	u := h.external + "/t/" + url.PathEscape(a.tenant.ID) + "/account/security"
+	if a.authRequestID != "" {
+		u += "?authRequestID=" + url.QueryEscape(a.authRequestID)
+	}
+	return u
+}
+
+// getTOTPImage serves the QR code of the pending factor; a confirmed
+// factor's secret is never shown again.
+func (h *Handler) getTOTPImage(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.loadAccount(w, r, nil)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	f, err := h.cfg.Store.GetTOTP(ctx, a.tenant.ID, a.user.ID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.Confirmed()) {
+		setPageHeaders(w.Header())
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, "load TOTP factor", err, "tenant", a.tenant.ID)
+		return
+	}
+	secret, err := h.cfg.Sealer.Open(f.SecretSealed, totpAAD(a.tenant.ID, a.user.ID))
+	if err != nil {
+		h.fail(w, r, "open TOTP secret", err, "tenant", a.tenant.ID)
+		return
+	}
+	img, err := qrPNG(a.issuer(), a.user.Email, string(secret))
+	if err != nil {
+		h.fail(w, r, "QR code", err)
+		return
+	}
+	setPageHeaders(w.Header())
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Content-Length", strconv.Itoa(len(img)))
+	w.Write(img)
+}
+
+// qrPNG draws the otpauth key URI of secret (Google Authenticator's Key
+// Uri Format, with the parameters internal/mfa uses) as a PNG.
+func qrPNG(issuer, account, secret string) ([]byte, error) {
+	v := url.Values{}
+	v.Set("secret", secret)
+	v.Set("issuer", issuer)
+	v.Set("algorithm", "SHA1")
+	v.Set("digits", "6")
+	v.Set("period", "30")
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + account, RawQuery: v.Encode()}
+	key, err := otp.NewKeyFromURL(u.String())
+	if err != nil {
+		return nil, err
+	}
+	img, err := key.Image(qrSize, qrSize)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// postSecurity confirms enrolment with a code, or removes the factor
+// with a current code or a recovery code.
+func (h *Handler) postSecurity(w http.ResponseWriter, r *http.Request) {
+	if !h.readForm(w, r) {
+		return
+	}
+	a, ok := h.loadAccount(w, r, formValues(r))
+	if !ok {
+		return
+	}
+	switch r.PostForm.Get("action") {
+	case actionConfirm:
+		h.confirmTOTP(w, r, a)
+	case actionRemove:
+		h.removeTOTP(w, r, a)
+	default:
+		h.message(w, r, http.StatusBadRequest, "Form not readable",
+			"The form could not be read. Go back and try again.", nil)
+	}
+}
+
+// confirmTOTP finishes enrolment: the code proves the app has the
+// secret. The session is renewed with amr otp, since the user has just
+// used the factor, so that a sign-in that asked for MFA can continue.
+func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, a *account) {
+	ctx := r.Context()
+	f, err := h.cfg.Store.GetTOTP(ctx, a.tenant.ID, a.user.ID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.Confirmed()) {
+		h.seeOther(w, r, h.securityURL(a))
+		return
+	}
+	if err != nil {
+		h.fail(w, r, "load TOTP factor", err, "tenant", a.tenant.ID)
+		return
+	}
+	secret, err := h.cfg.Sealer.Open(f.SecretSealed, totpAAD(a.tenant.ID, a.user.ID))
+	if err != nil {
+		h.fail(w, r, "open TOTP secret", err, "tenant", a.tenant.ID)
+		return
+	}
+	now := h.cfg.Now()
+	step, ok := mfa.Verify(string(secret), r.PostForm.Get(fieldCode), now, f.LastStep)
+	if !ok {
+		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, msgBadCode)
+		return
+	}
+	codes, hashes := mfa.NewRecoveryCodes(h.recoveryKey)
+	err = h.cfg.Store.ConfirmTOTP(ctx, a.tenant.ID, a.user.ID, step, hashes, now.UTC())
+	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
+		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, msgBadCode)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, "confirm TOTP factor", err, "tenant", a.tenant.ID)
+		return
+	}
+	h.log.InfoContext(ctx, "login: TOTP factor enrolled", "tenant", a.tenant.ID, "user", a.user.ID)
+	sid, _, err := h.startSession(ctx, r, a.tenant.ID, a.user.ID, now, amrWithTOTP)
+	if err != nil {
+		h.fail(w, r, "renew session", err, "tenant", a.tenant.ID)
+		return
+	}
+	http.SetCookie(w, httpx.SessionCookie(a.tenant.ID, sid, h.cfg.SessionTTL, h.secure))
+	next := h.securityURL(a)
+	if a.authRequestID != "" {
+		next = h.pageURL(a.tenant.ID, "login", a.authRequestID)
+	}
+	h.render(w, r, http.StatusOK, pageRecoveryCodes, &pageData{
+		Title:         "Your recovery codes",
+		RecoveryCodes: codes,
+		Link:          &pageLink{Href: next, Text: "Continue"},
+	})
+}
+
+// removeTOTP turns two-step verification off. It asks for the factor
+// itself (a current code, or a recovery code for a lost phone), so that a
+// session left open is not enough; wrong codes count against the same
+// limits as sign-in.
+func (h *Handler) removeTOTP(w http.ResponseWriter, r *http.Request, a *account) {
+	ctx := r.Context()
+	tenantID := a.tenant.ID
+	limits := h.signInLimits(r, a.user.Email)
+	blocked, wait, err := h.limited(ctx, tenantID, limits)
+	if err != nil {
+		h.fail(w, r, "read sign-in counters", err, "tenant", tenantID)
+		return
+	}
+	if blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		h.showSecurity(w, r, a, http.StatusTooManyRequests, "Too many failed attempts. Try again in "+retryAfterText(wait)+".")
+		return
+	}
+	code := r.PostForm.Get(fieldCode)
+	if _, isRecovery := mfa.HashRecoveryCode(h.recoveryKey, code); isRecovery {
+		err = h.checkRecoveryCode(ctx, tenantID, a.user.ID, code)
+	} else {
+		err = h.checkTOTP(ctx, tenantID, a.user.ID, strings.TrimSpace(code))
+	}
+	if errors.Is(err, errBadCode) {
+		if err := h.recordFailure(ctx, tenantID, limits); err != nil {
+			h.fail(w, r, "count failed attempt", err, "tenant", tenantID)
+			return
+		}
+		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, "That code is not right. Enter the current code from your authenticator app or an unused recovery code.")
+		return
+	}
+	if err != nil {
+		h.fail(w, r, "check second factor", err, "tenant", tenantID)
+		return
+	}
+	if err := h.cfg.Store.DeleteMFA(ctx, tenantID, a.user.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		h.fail(w, r, "remove TOTP factor", err, "tenant", tenantID)
+		return
+	}
+	h.log.InfoContext(ctx, "login: TOTP factor removed", "tenant", tenantID, "user", a.user.ID)
+	h.message(w, r, http.StatusOK, "Two-step verification is off",
+		"Your authenticator app and recovery codes no longer work for this account.",
+		&pageLink{Href: h.securityURL(a), Text: "Back to security"})
+}
