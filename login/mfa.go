@@ -64,6 +64,52 @@ func requiresMFA(ar *storage.AuthRequest) bool {
 	return slices.Contains(ar.ACRValues, acrMFA)
 }
 
+// mfaDemand is what a sign-in must do about the second factor.
+type mfaDemand int
+
+const (
+	mfaNotDemanded mfaDemand = iota
+	// mfaEnrol: the user must have a confirmed factor, and has none. The
+	// organization of an organization= sign-in has mfa_required.
+	mfaEnrol
+	// mfaInSignIn: the sign-in must use the factor (acr_values, or the
+	// organization's "verified" policy); a user without one enrols first.
+	mfaInSignIn
+)
+
+// orgMFAPolicyVerified is the organization MFA policy that wants the
+// factor used in the sign-in, not only enrolled (DESIGN §3).
+const orgMFAPolicyVerified = "verified"
+
+// mfaDemanded says what the sign-in of userID for f must do about the
+// second factor. An organization= sign-in asks what the organization's
+// token refusals (DESIGN §3) would otherwise refuse at the code exchange:
+// with mfa_required a member enrols first, and under the "verified"
+// policy gives the factor in this sign-in. A non-member hears nothing of
+// the policy: complete turns them back like any non-member.
+func (h *Handler) mfaDemanded(ctx context.Context, f *flow, userID string) (mfaDemand, error) {
+	if requiresMFA(f.ar) {
+		return mfaInSignIn, nil
+	}
+	if f.org == nil || !f.org.MFARequired {
+		return mfaNotDemanded, nil
+	}
+	access, err := h.cfg.Store.GetMemberAccess(ctx, f.tenant.ID, f.org.ID, userID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return mfaNotDemanded, nil
+	case err != nil:
+		return mfaNotDemanded, err
+	case !access.Organization.MFARequired:
+		return mfaNotDemanded, nil
+	case access.Organization.MFAPolicy == orgMFAPolicyVerified:
+		return mfaInSignIn, nil
+	case !access.UserMFAEnabled:
+		return mfaEnrol, nil
+	}
+	return mfaNotDemanded, nil
+}
+
 // usedMFA says a session's sign-in used a second factor.
 func usedMFA(sess *storage.Session) bool {
 	return acrFor(sess.AMR) == acrMFA

@@ -30,7 +30,12 @@ func (h *Handler) getLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess != nil && !mustReauthenticate(f.ar, sess.AuthTime, h.cfg.Now()) {
-		if requiresMFA(f.ar) && !usedMFA(sess) {
+		demand, err := h.mfaDemanded(ctx, f, sess.UserID)
+		if err != nil {
+			h.fail(w, r, "check MFA requirement", err, "tenant", f.tenant.ID)
+			return
+		}
+		if demand == mfaEnrol || (demand == mfaInSignIn && !usedMFA(sess)) {
 			h.stepUp(w, r, f, sess)
 			return
 		}
@@ -96,7 +101,7 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.checkPassword(r, user, found, form.Password) {
-		h.afterPassword(w, r, f.ar, user)
+		h.afterPassword(w, r, f, user)
 		return
 	}
 	if err := h.recordFailure(ctx, tenantID, limits); err != nil {

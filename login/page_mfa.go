@@ -22,33 +22,42 @@ const (
 )
 
 // afterPassword continues a sign-in whose password was right: a user with
-// a second factor is asked for it; a user without one whom the client
-// asked to use MFA (acr_values) is signed in and sent to enrolment first;
-// everyone else is signed in.
-func (h *Handler) afterPassword(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, user storage.User) {
-	switch {
-	case user.MFAEnabled:
+// a second factor is asked for it; a user without one whom the sign-in
+// demands one of (acr_values, or the organization of an organization=
+// sign-in) is signed in and sent to enrolment first, from where Continue
+// returns to the sign-in; everyone else is signed in.
+func (h *Handler) afterPassword(w http.ResponseWriter, r *http.Request, f *flow, user storage.User) {
+	ar := f.ar
+	if user.MFAEnabled {
 		if err := h.startPending(w, r, ar, user.ID); err != nil {
 			h.fail(w, r, "start MFA sign-in", err, "tenant", ar.TenantID)
 			return
 		}
 		h.seeOther(w, r, h.pageURL(ar.TenantID, "mfa", ar.ID))
-	case requiresMFA(ar):
-		sid, _, err := h.startSession(r.Context(), r, ar.TenantID, user.ID, h.cfg.Now(), []string{amrPassword})
-		if err != nil {
-			h.fail(w, r, "start session", err, "tenant", ar.TenantID)
-			return
-		}
-		http.SetCookie(w, httpx.SessionCookie(ar.TenantID, sid, h.cfg.SessionTTL, h.secure))
-		h.seeOther(w, r, h.pageURL(ar.TenantID, "account/security", ar.ID))
-	default:
-		h.signIn(w, r, ar, user.ID, []string{amrPassword})
+		return
 	}
+	demand, err := h.mfaDemanded(r.Context(), f, user.ID)
+	if err != nil {
+		h.fail(w, r, "check MFA requirement", err, "tenant", ar.TenantID)
+		return
+	}
+	if demand == mfaNotDemanded {
+		h.signIn(w, r, ar, user.ID, []string{amrPassword})
+		return
+	}
+	sid, _, err := h.startSession(r.Context(), r, ar.TenantID, user.ID, h.cfg.Now(), []string{amrPassword})
+	if err != nil {
+		h.fail(w, r, "start session", err, "tenant", ar.TenantID)
+		return
+	}
+	http.SetCookie(w, httpx.SessionCookie(ar.TenantID, sid, h.cfg.SessionTTL, h.secure))
+	h.seeOther(w, r, h.pageURL(ar.TenantID, "account/security", ar.ID))
 }
 
-// stepUp answers an auth request that asks for MFA (acr_values) from a
-// browser whose session did not use it: the user gives their second
-// factor, or enrols one first. prompt=none cannot show either page.
+// stepUp answers an auth request that demands MFA (acr_values, or the
+// organization's requirement) from a browser whose session did not use
+// it: the user gives their second factor, or enrols one first.
+// prompt=none cannot show either page.
 func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, f *flow, sess *storage.Session) {
 	ctx := r.Context()
 	if hasPrompt(f.ar, "none") {

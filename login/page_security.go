@@ -277,7 +277,12 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, a *account
 		return
 	}
 	codes, hashes := mfa.NewRecoveryCodes(h.recoveryKey)
-	err = h.cfg.Store.ConfirmTOTP(ctx, a.tenant.ID, a.user.ID, step, hashes, now.UTC())
+	err = h.cfg.Store.WithTx(ctx, func(tx storage.Store) error {
+		if err := tx.ConfirmTOTP(ctx, a.tenant.ID, a.user.ID, step, hashes, now.UTC()); err != nil {
+			return err
+		}
+		return selfAudit(ctx, tx, a.tenant.ID, a.user.ID, auditMFAEnrol, now)
+	})
 	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
 		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, msgBadCode)
 		return
@@ -340,7 +345,14 @@ func (h *Handler) removeTOTP(w http.ResponseWriter, r *http.Request, a *account)
 		h.fail(w, r, "check second factor", err, "tenant", tenantID)
 		return
 	}
-	if err := h.cfg.Store.DeleteMFA(ctx, tenantID, a.user.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	err = h.cfg.Store.WithTx(ctx, func(tx storage.Store) error {
+		if err := tx.DeleteMFA(ctx, tenantID, a.user.ID); err != nil {
+			return err
+		}
+		return selfAudit(ctx, tx, tenantID, a.user.ID, auditMFARemove, h.cfg.Now())
+	})
+	// ErrNotFound: removed meanwhile (another tab, an admin), and audited there.
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		h.fail(w, r, "remove TOTP factor", err, "tenant", tenantID)
 		return
 	}

@@ -66,7 +66,7 @@ func (h *Handler) postSignup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.InfoContext(ctx, "login: account created", "tenant", tenantID, "user", user.ID)
-	h.afterPassword(w, r, f.ar, user)
+	h.afterPassword(w, r, f, user)
 }
 
 // createAccount writes the user and, when the tenant wants one, their

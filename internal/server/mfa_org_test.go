@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -109,8 +110,10 @@ func wantBody(t testing.TB, what string, status int, raw string, wantStatus int,
 // TestOrganizationMFA: an organization with mfa_required refuses
 // organization tokens to a member without a confirmed factor, on every
 // way a user gets one, and grants them once the factor is confirmed; a
-// non-member hears nothing of the policy. Under the "verified" policy a
-// password-only sign-in is refused even with a factor.
+// non-member hears nothing of the policy. An organization= sign-in sends
+// a member without a factor to enrolment first. Under the "verified"
+// policy a password-only sign-in is refused even with a factor, and an
+// acr_values=urn:orgid:acr:mfa sign-in is granted.
 func TestOrganizationMFA(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b)
@@ -148,22 +151,45 @@ func TestOrganizationMFA(t *testing.T) {
 			}
 		})
 
+		var secret string // of the factor enrolled through the pages
 		t.Run("organization sign-in, member without MFA", func(t *testing.T) {
-			// The code exchange of an organization= sign-in goes through the
-			// same check. (Should the pages come to send such a member to
-			// enrolment first, this is where they would stop.)
-			q := e2etest.RedirectParams(t, must(w.br.Get(w.rp.Config.AuthCodeURL("s",
-				oauth2.S256ChallengeOption(w.verifier), oauth2.SetAuthURLParam("organization", w.acme.Slug)))))
-			if q.Get("code") == "" {
-				t.Fatalf("no code: %v", q)
+			// Rather than a code the exchange would refuse, the organization=
+			// sign-in sends the member to enrolment; Continue completes it
+			// with organization tokens from a sign-in that used the factor.
+			m := &mfaRP{e: e, rp: w.rp}
+			page, body := w.br.Get(w.rp.Config.AuthCodeURL("s",
+				oauth2.S256ChallengeOption(w.verifier), oauth2.SetAuthURLParam("organization", w.acme.Slug)))
+			if !strings.HasSuffix(page.Request.URL.Path, "/account/security") || page.Request.URL.Query().Get("authRequestID") == "" {
+				t.Fatalf("organization sign-in without MFA landed on %s:\n%s", page.Request.URL, body)
 			}
-			status, raw := e.postRaw(t, w.clientID, w.secret, url.Values{
-				"grant_type": {"authorization_code"}, "code": {q.Get("code")}, "redirect_uri": {callback}, "code_verifier": {w.verifier},
-			})
-			wantBody(t, "code exchange", status, raw, http.StatusForbidden, bodyMFANotConfigured)
+			var next string
+			secret, _, next = m.enrol(t, w.br, page, body)
+			q := e2etest.RedirectParams(t, must(w.br.Get(next)))
+			if q.Get("code") == "" {
+				t.Fatalf("no code after enrolment: %v", q)
+			}
+			status, tok, _ := w.exchange(q.Get("code"), w.clientID, w.secret, w.verifier)
+			if status != http.StatusOK {
+				t.Fatalf("code exchange after enrolment: %d %v", status, tok)
+			}
+			_, c := e2etest.DecodeJWT(t, tok["access_token"].(string))
+			if c["organization_id"] != w.acme.ID || !slices.Equal(strs(c["aud"]), []string{"urn:orgid:organization:" + w.acme.ID}) ||
+				!slices.Contains(strs(c["amr"]), "otp") || c["acr"] != acrMFAValue {
+				t.Errorf("access token of the organization sign-in: %v", c)
+			}
 		})
 
-		e.confirmTOTP(t, w.userID)
+		t.Run("organization sign-in, non-member hears nothing of the policy", func(t *testing.T) {
+			// A stranger to Initech (mfa_required) is turned back as for any
+			// organization, not sent to enrolment.
+			br := e.browser()
+			v := oauth2.GenerateVerifier()
+			resp := br.SignUp(w.rp.Config.AuthCodeURL("s", oauth2.S256ChallengeOption(v),
+				oauth2.SetAuthURLParam("organization", w.initech.Slug)), "mallory@example.test", "a long enough password", "Mallory")
+			if q := e2etest.RedirectParams(t, resp); q.Get("error") != "access_denied" {
+				t.Errorf("non-member's organization sign-in: %v", q)
+			}
+		})
 
 		t.Run("configured, member with MFA", func(t *testing.T) {
 			status, raw, next := w.orgRefresh(t, rt, w.acme.ID)
@@ -182,8 +208,8 @@ func TestOrganizationMFA(t *testing.T) {
 
 		t.Run("verified, password-only sign-in", func(t *testing.T) {
 			// The factor exists, but the grant came from a sign-in with amr
-			// ["pwd"]: the client must sign in again asking for MFA. (The
-			// acr_values=urn:orgid:acr:mfa sign-in itself is the pages' work.)
+			// ["pwd"]: the client must sign in again asking for MFA (the next
+			// subtest).
 			e.requireMFA(t, &w.globex, "verified")
 			status, raw, next := w.orgRefresh(t, rt, w.globex.ID)
 			wantBody(t, "refresh with organization_id", status, raw, http.StatusForbidden, bodyMFANotUsed)
@@ -195,6 +221,39 @@ func TestOrganizationMFA(t *testing.T) {
 			// "configured" is still satisfied by the factor alone.
 			if status, raw, _ := w.orgRefresh(t, rt, w.acme.ID); status != http.StatusOK {
 				t.Fatalf("configured organization: %d %s", status, raw)
+			}
+		})
+
+		t.Run("verified, MFA sign-in", func(t *testing.T) {
+			// acr_values=urn:orgid:acr:mfa in a new browser: the password,
+			// then the code from the app; that grant's organization token
+			// for the verified organization is granted.
+			m := &mfaRP{e: e, rp: w.rp}
+			e.advance(30 * time.Second) // the enrolment's step is spent
+			br := e.browser()
+			v := oauth2.GenerateVerifier()
+			page, body := m.password(t, br, w.rp.Config.AuthCodeURL("s", oauth2.S256ChallengeOption(v),
+				oauth2.SetAuthURLParam("acr_values", acrMFAValue)), "grace@example.test", "a long enough password")
+			wantCodePage(t, page, body)
+			resp, out := br.Submit(page, body, "Verify", map[string]string{"code": m.code(t, secret)})
+			q := e2etest.RedirectParams(t, resp)
+			if q.Get("code") == "" {
+				t.Fatalf("no code after the second factor: %v\n%s", q, out)
+			}
+			status, tok, _ := w.exchange(q.Get("code"), w.clientID, w.secret, v)
+			if status != http.StatusOK {
+				t.Fatalf("code exchange: %d %v", status, tok)
+			}
+			status, raw, _ := w.orgRefresh(t, tok["refresh_token"].(string), w.globex.ID)
+			if status != http.StatusOK {
+				t.Fatalf("verified organization after an MFA sign-in: %d %s", status, raw)
+			}
+			var granted map[string]any
+			if err := json.Unmarshal([]byte(raw), &granted); err != nil {
+				t.Fatal(err)
+			}
+			if _, c := e2etest.DecodeJWT(t, granted["access_token"].(string)); c["organization_id"] != w.globex.ID || !slices.Contains(strs(c["amr"]), "otp") {
+				t.Errorf("organization token: %v", c)
 			}
 		})
 

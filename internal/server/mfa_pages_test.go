@@ -156,6 +156,27 @@ func wantMFATokens(t testing.TB, amr []string, acr string, at map[string]any, wa
 	}
 }
 
+// wantSelfAudit checks the audit log (GET /admin/audit-log) for userID's
+// own changes to their factor, in order: actor and target are the user.
+func wantSelfAudit(t testing.TB, e *env, userID string, actions ...string) {
+	t.Helper()
+	admin, _ := e.admin(t, storage.DefaultTenant)
+	var got []string
+	for _, en := range admin.all(t, "/admin/audit-log", "id") {
+		if en["actor"] == userID {
+			if en["target"] != userID {
+				t.Errorf("audit entry of the user's own change: %v", en)
+			}
+			got = append(got, en["action"].(string))
+		}
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(actions))
+	if !slices.Equal(got, want) {
+		t.Errorf("audit actions by the user = %v; want %v", got, want)
+	}
+}
+
 // TestMFAPages enrols TOTP through the account page and signs in with it:
 // the code page after the password, tokens with amr otp and acr mfa, a
 // replayed code refused, recovery codes once each, wrong codes under the
@@ -183,6 +204,7 @@ func TestMFAPages(t *testing.T) {
 		if err != nil || strings.Contains(string(f.SecretSealed), secret) {
 			t.Fatalf("stored factor: %v (secret must be sealed)", err)
 		}
+		wantSelfAudit(t, e, user.ID, "user.mfa_enrol")
 		page, body = br.Get(e.issuer(storage.DefaultTenant) + "/account/security")
 		if strings.Contains(body, "totp-secret") || !strings.Contains(body, "10 unused recovery codes") {
 			t.Fatalf("security page after enrolment:\n%s", body)
@@ -276,6 +298,7 @@ func TestMFAPages(t *testing.T) {
 		if user, _ := e.srv.Store.GetUser(e.ctx, storage.DefaultTenant, user.ID); user.MFAEnabled {
 			t.Error("MFA still enabled after removal")
 		}
+		wantSelfAudit(t, e, user.ID, "user.mfa_enrol", "user.mfa_remove")
 		v = oauth2.GenerateVerifier()
 		amr, _, _ = m.tokens(t, e.browser().SignIn(m.authURL(v, false), email, pw), v)
 		if !slices.Equal(amr, []string{"pwd"}) {

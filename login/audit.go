@@ -1,0 +1,33 @@
+package login
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/orgid/orgid/internal/secure"
+	"github.com/orgid/orgid/storage"
+)
+
+// Audit actions of a user's own changes to their second factor, beside
+// the management API's "user.mfa_reset" of an admin (GET
+// /admin/audit-log).
+const (
+	auditMFAEnrol  = "user.mfa_enrol"
+	auditMFARemove = "user.mfa_remove"
+)
+
+// selfAudit appends the audit entry of a change a signed-in user made to
+// their own account: they are both the actor and the target. Pass tx, the
+// Store of the change's transaction, so that both are stored or neither.
+func selfAudit(ctx context.Context, tx storage.Store, tenantID, userID, action string, at time.Time) error {
+	return tx.AppendAudit(ctx, storage.AuditEntry{
+		TenantID:  tenantID,
+		ID:        secure.ID("aud"),
+		Actor:     userID,
+		Action:    action,
+		Target:    userID,
+		Details:   json.RawMessage("{}"),
+		CreatedAt: at.UTC(),
+	})
+}
