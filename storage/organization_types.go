@@ -149,3 +149,40 @@ type ApplicationAccess struct {
 	Roles        []string
 	Permissions  []string
 }
+
+// AuthKeyStatus is an organization authentication key's state.
+type AuthKeyStatus string
+
+const (
+	AuthKeyActive  AuthKeyStatus = "active"
+	AuthKeyRevoked AuthKeyStatus = "revoked"
+)
+
+// AuthKey is an organization's authentication key (DESIGN §3 "Identity
+// tokens"): the public half of a key its identity service signs identity
+// tokens with. orgid never stores the private half.
+type AuthKey struct {
+	TenantID       string
+	OrganizationID string
+	// KID is unique per tenant: an identity token's kid names the key,
+	// and through it the organization.
+	KID string
+	// Alg is the key's one algorithm: ES256, RS256 or EdDSA.
+	Alg string
+	// PublicJWK is the public key as a JSON Web Key (JSON).
+	PublicJWK  []byte
+	Status     AuthKeyStatus
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero when never used
+	RevokedAt  time.Time // zero unless revoked
+}
+
+// ExternalIdentity links a user to the subject an organization's identity
+// service knows them by.
+type ExternalIdentity struct {
+	TenantID   string
+	ProviderID string // the organization's provider ID (the tokens' iss)
+	Subject    string // the identity service's user ID (sub or prn)
+	UserID     string
+	CreatedAt  time.Time
+}

@@ -27,6 +27,7 @@ type Store interface {
 	TemplateStore
 	AuditStore
 	MFAStore
+	IdentityStore
 	MetaStore
 
 	// WithTx runs fn against a Store whose writes commit together when fn
@@ -98,6 +99,36 @@ type MFAStore interface {
 	// DeleteMFA removes the user's factor and recovery codes. ErrNotFound
 	// when the user has no factor.
 	DeleteMFA(ctx context.Context, tenantID, userID string) error
+}
+
+// IdentityStore keeps organizations' authentication keys and the users
+// their identity services sign in.
+type IdentityStore interface {
+	// CreateAuthKey stores a key. ErrAlreadyExists when the kid is taken
+	// in the tenant; ErrNotFound when the organization does not exist.
+	CreateAuthKey(ctx context.Context, k AuthKey) error
+	// GetAuthKey finds a key by kid, whatever its status, with its
+	// organization. ErrNotFound.
+	GetAuthKey(ctx context.Context, tenantID, kid string) (AuthKey, Organization, error)
+	// ListAuthKeys returns an organization's keys, oldest first.
+	ListAuthKeys(ctx context.Context, tenantID, orgID string) ([]AuthKey, error)
+	// RevokeAuthKey marks an active key of orgID revoked at at.
+	// ErrNotFound when orgID has no such key; ErrConflict when it is
+	// revoked already.
+	RevokeAuthKey(ctx context.Context, tenantID, orgID, kid string, at time.Time) error
+	// TouchAuthKey sets a key's LastUsedAt to at when at is later (a
+	// best-effort write; never an error for an older time, nor for a kid
+	// that no longer exists).
+	TouchAuthKey(ctx context.Context, tenantID, kid string, at time.Time) error
+
+	// GetExternalIdentity returns the link of (providerID, subject).
+	// ErrNotFound.
+	GetExternalIdentity(ctx context.Context, tenantID, providerID, subject string) (ExternalIdentity, error)
+	// CreateExternalIdentity links a user. ErrAlreadyExists when
+	// (providerID, subject) is linked already (two first sign-ins racing:
+	// the loser reads the winner's link); ErrNotFound when the user does
+	// not exist.
+	CreateExternalIdentity(ctx context.Context, x ExternalIdentity) error
 }
 
 // OrganizationStore keeps organizations and memberships.

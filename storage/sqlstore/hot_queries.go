@@ -12,5 +12,7 @@ func HotQueries() map[string]string {
 		"ListUserOrganizations": sqlListUserOrganizations,
 		"GetMemberAccess":       sqlGetMemberAccess,
 		"GetApplicationAccess":  sqlGetApplicationAccess,
+		"GetAuthKey":            sqlGetAuthKey,
+		"GetExternalIdentity":   sqlGetExternalIdentity,
 	}
 }

@@ -16,8 +16,10 @@ import (
 // with roles, the built-in template and two custom roles per organization,
 // 3,000 m2m applications each, half of them owned by an organization,
 // every one linked to two organizations with roles, a refresh token per
-// user and a TOTP factor for a third of them, then ANALYZEs, as a running deployment's statistics would be. Bulk SQL,
-// not the store: this is about the shape of the data, and it is quick.
+// user and a TOTP factor for a third of them, an authentication key per
+// organization and an external identity per user, then ANALYZEs, as a
+// running deployment's statistics would be. Bulk SQL, not the store: this
+// is about the shape of the data, and it is quick.
 func planSeed(t *testing.T, dsn string, s *sqlstore.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -77,6 +79,12 @@ func planSeed(t *testing.T, dsn string, s *sqlstore.Store) {
 		`INSERT INTO refresh_tokens (tenant_id, grant_id, token_hash, previous_hashes, client_id, user_id, created_at, expires_at)
 			SELECT tenant_id, 'g' || created_at, 'h', '', 'a1', id, created_at, created_at + 1000
 			FROM users`,
+		// An authentication key per organization and an external
+		// identity per user.
+		`INSERT INTO organization_auth_keys (tenant_id, kid, organization_id, alg, public_jwk, status, created_at)
+			SELECT tenant_id, 'k' || created_at, id, 'ES256', '{}', 'active', created_at FROM organizations`,
+		`INSERT INTO external_identities (tenant_id, provider_id, subject, user_id, created_at)
+			SELECT tenant_id, 'prov', 's' || created_at, id, created_at FROM users`,
 		`ANALYZE`,
 	} {
 		if _, err := db.Exec(q); err != nil {
@@ -100,7 +108,7 @@ func TestPostgresPlans(t *testing.T) {
 	// The plans are for this data: u1 is a member of o2, o8 and o14, with
 	// custom-1 besides member in o2 (joined at 11); a1 is linked to o2 and
 	// o8, with the same roles in o2; u3 has a confirmed TOTP factor and
-	// holds grant g3.
+	// holds grant g3; o2 owns key k2 and u3 is subject s3 of provider prov.
 	ctx := context.Background()
 	orgs, err := s.ListUserOrganizations(ctx, "t1", "u1")
 	if err != nil || len(orgs) != 3 {
@@ -120,9 +128,16 @@ func TestPostgresPlans(t *testing.T) {
 	if err != nil || rt.User.ID != "u3" || !rt.User.MFAEnabled {
 		t.Fatalf("GetRefreshToken(g3) = user %+v, %v; want u3 with MFA", rt.User, err)
 	}
+	if k, o, err := s.GetAuthKey(ctx, "t1", "k2"); err != nil || k.OrganizationID != "o2" || o.ID != "o2" {
+		t.Fatalf("GetAuthKey(k2) = %+v, %+v, %v; want o2's key", k, o, err)
+	}
+	if x, err := s.GetExternalIdentity(ctx, "t1", "prov", "s3"); err != nil || x.UserID != "u3" {
+		t.Fatalf("GetExternalIdentity(prov, s3) = %+v, %v; want u3", x, err)
+	}
 
 	indexedTables := []string{"organizations", "organization_members", "organization_member_roles", "organization_roles", "organization_role_permissions",
-		"applications", "application_links", "application_link_roles", "users", "user_totp", "refresh_tokens"}
+		"applications", "application_links", "application_link_roles", "users", "user_totp", "refresh_tokens",
+		"organization_auth_keys", "external_identities"}
 	hot := sqlstore.HotQueries()
 	for _, c := range []struct {
 		method string
@@ -135,6 +150,8 @@ func TestPostgresPlans(t *testing.T) {
 		{"GetMemberAccess", []any{"t1", "o2", "u1"}, []string{"organization_members", "user_totp"}},
 		{"GetApplicationAccess", []any{"t1", "o2", "a1"}, []string{"application_links"}},
 		{"GetRefreshToken", []any{"t1", "g3"}, []string{"refresh_tokens", "users", "user_totp"}},
+		{"GetAuthKey", []any{"t1", "k2"}, []string{"organization_auth_keys", "organizations"}},
+		{"GetExternalIdentity", []any{"t1", "prov", "s3"}, []string{"external_identities"}},
 	} {
 		for _, generic := range []bool{false, true} {
 			name := c.method + "/custom"

@@ -26,6 +26,7 @@ func RunStore(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		durableMembershipTests,
 		durableMemberTests,
 		durableMFATests,
+		durableIdentityTests,
 		durableTemplateTests,
 		durableAuditTests,
 		durablePageTests,
