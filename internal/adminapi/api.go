@@ -108,6 +108,9 @@ func (h *Handler) Register(r *mux.Router) {
 	admin(http.MethodPost, "/organizations/{orgId}/applications", h.linkApplication)
 	admin(http.MethodDelete, "/organizations/{orgId}/applications/{appId}", h.unlinkApplication)
 	admin(http.MethodPut, "/organizations/{orgId}/applications/{appId}/roles", h.setApplicationLinkRoles)
+	admin(http.MethodGet, "/organizations/{orgId}/keys", h.listAuthKeys)
+	admin(http.MethodPost, "/organizations/{orgId}/keys", h.createAuthKey)
+	admin(http.MethodDelete, "/organizations/{orgId}/keys/{kid}", h.revokeAuthKey)
 	admin(http.MethodGet, "/organization-permissions", h.listPermissions)
 	admin(http.MethodPost, "/organization-permissions", h.createPermission)
 	admin(http.MethodGet, "/organization-roles", h.listTemplateRoles)
@@ -160,6 +163,11 @@ func (h *Handler) Register(r *mux.Router) {
 	member(http.MethodGet, "/owned-applications/{appId}", "read:applications", h.getOwnedApplication)
 	member(http.MethodDelete, "/owned-applications/{appId}", "write:applications", h.deleteOwnedApplication)
 	member(http.MethodPost, "/owned-applications/{appId}/secret", "write:applications", h.rotateOwnedApplicationSecret)
+	// Authentication keys of the organization's identity service (DESIGN
+	// §3): only owner and admin hold write:keys.
+	member(http.MethodGet, "/keys", "read:keys", h.listAuthKeys)
+	member(http.MethodPost, "/keys", "write:keys", h.createAuthKey)
+	member(http.MethodDelete, "/keys/{kid}", "write:keys", h.revokeAuthKey)
 
 	for _, p := range paths {
 		api.Handle(p, byPath[p])

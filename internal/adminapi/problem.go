@@ -61,6 +61,7 @@ var titles = map[string]string{
 	"already-exists":          "Already exists",
 	"last-owner":              "Last owner",
 	"no-client-secret":        "No client secret",
+	"already-revoked":         "Already revoked",
 	"unavailable":             "Service unavailable",
 	"internal":                "Internal error",
 }

@@ -31,7 +31,11 @@ type Config struct {
 	// so that caches of it can be dropped and the old secret is refused
 	// at once.
 	ApplicationChanged func(tenantID, clientID string)
-	Logger             *slog.Logger
+	// AuthKeyRevoked, when set, is told of each revoked authentication
+	// key after the revocation committed, so that caches of it can be
+	// dropped and identity tokens it signs are refused at once.
+	AuthKeyRevoked func(tenantID, kid string)
+	Logger         *slog.Logger
 }
 
 // Service runs management operations. It is safe for concurrent use.
@@ -42,7 +46,9 @@ type Service struct {
 	template   func(ctx context.Context, st storage.TemplateStore, tenantID string, now time.Time) error
 	appGone    func(tenantID, clientID string)
 	appChanged func(tenantID, clientID string)
-	log        *slog.Logger
+	// authKeyRevoked is Config.AuthKeyRevoked.
+	authKeyRevoked func(tenantID, kid string)
+	log            *slog.Logger
 }
 
 // New returns a Service.
@@ -52,7 +58,7 @@ func New(cfg Config) *Service {
 		now = time.Now
 	}
 	s := &Service{store: cfg.Store, setup: cfg.SetupTenant, template: cfg.Template, appGone: cfg.ApplicationDeleted,
-		appChanged: cfg.ApplicationChanged, log: cfg.Logger}
+		appChanged: cfg.ApplicationChanged, authKeyRevoked: cfg.AuthKeyRevoked, log: cfg.Logger}
 	// The stores keep times to the microsecond: cut them there before
 	// they are stored, so that the answer to a change shows the same
 	// created_at (joined_at...) as every later read of it.
