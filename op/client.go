@@ -93,12 +93,13 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 // the library answers any other with 400 unauthorized_client (RFC 6749
 // §5.2) once the client is authenticated. Applications acting for users
 // (web, and spa and native with PKCE, which createAuthRequest requires)
-// use the code, its refresh tokens and token exchange; m2m applications
+// use the code, its refresh tokens, token exchange and identity tokens
+// (the jwt-bearer grant, DESIGN §3); m2m applications
 // act for themselves with client credentials only.
 func (c *client) GrantTypes() []oidc.GrantType {
 	switch c.app.Type {
 	case storage.AppWeb, storage.AppSPA, storage.AppNative:
-		return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeTokenExchange}
+		return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeTokenExchange, oidc.GrantTypeBearer}
 	case storage.AppM2M:
 		return []oidc.GrantType{oidc.GrantTypeClientCredentials}
 	}

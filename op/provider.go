@@ -133,17 +133,25 @@ func New(cfg Config) (*Provider, error) {
 	}
 	p.zp = zp
 	srv := &server{LegacyServer: zop.NewLegacyServer(zp, endpoints), p: p}
-	p.handler = zop.RegisterLegacyServer(srv, p.callback,
-		// Nothing at these endpoints uses cookies across origins: browsers
-		// of single-page apps call token, userinfo and revocation with
-		// bearer credentials, so credentials are not allowed in CORS.
-		zop.WithServerCORSOptions(&cors.Options{
-			AllowOriginFunc:  func(string) bool { return true },
-			AllowedMethods:   []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
-			AllowCredentials: false,
-		}),
-	)
+	// Nothing at these endpoints uses cookies across origins: browsers
+	// of single-page apps call token, userinfo, revocation and identity
+	// nonces with bearer or client credentials, so credentials are not
+	// allowed in CORS.
+	corsOpts := cors.Options{
+		AllowOriginFunc:  func(string) bool { return true },
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
+		AllowCredentials: false,
+	}
+	lib := zop.RegisterLegacyServer(srv, p.callback, zop.WithServerCORSOptions(&corsOpts))
+	nonces := cors.New(corsOpts).Handler(http.HandlerFunc(srv.identityNonces))
+	p.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == identityNoncesPath {
+			nonces.ServeHTTP(w, r)
+			return
+		}
+		lib.ServeHTTP(w, r)
+	})
 	return p, nil
 }
 

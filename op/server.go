@@ -145,7 +145,7 @@ func (s *server) Discovery(ctx context.Context, r *zop.Request[struct{}]) (*zop.
 	d.ScopesSupported = supportedScopes
 	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFragment), string(oidc.ResponseModeFormPost)}
-	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials, oidc.GrantTypeTokenExchange}
+	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials, oidc.GrantTypeTokenExchange, oidc.GrantTypeBearer}
 	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 	// Every endpoint that authenticates clients goes through VerifyClient,
 	// so each takes private_key_jwt with the same algorithms.
@@ -175,10 +175,4 @@ func (s *server) Keys(ctx context.Context, r *zop.Request[struct{}]) (*zop.Respo
 	resp := zop.NewResponse(set)
 	resp.Header.Set("Cache-Control", "public, max-age=300")
 	return resp, nil
-}
-
-// JWTProfile (RFC 7523) is not offered: the identity-token grant that will
-// use urn:ietf:params:oauth:grant-type:jwt-bearer is orgid's own.
-func (s *server) JWTProfile(context.Context, *zop.Request[oidc.JWTProfileGrantRequest]) (*zop.Response, error) {
-	return nil, oidc.ErrUnsupportedGrantType().WithDescription("jwt-bearer grant is not supported")
 }

@@ -182,3 +182,49 @@ func (s State) Hits(ctx context.Context, tenantID, name, subject string, delta i
 func (s State) UseAssertionID(ctx context.Context, tenantID, clientID, jti string, ttl time.Duration) error {
 	return s.KV.Create(ctx, secretKey(tenantID, "jti", clientID+"\n"+jti), []byte("1"), ttl)
 }
+
+// IdentityNonce is a nonce for an identity token (DESIGN §3 "Identity
+// tokens"), issued to one client. It is kept past ExpiresAt so that a late
+// use is told "expired" rather than "unknown".
+type IdentityNonce struct {
+	ClientID  string    `json:"client_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// Used marks a nonce that has been consumed.
+	Used bool `json:"used,omitempty"`
+}
+
+// ErrNonceUsed is returned by UseIdentityNonce for a nonce consumed before.
+var ErrNonceUsed = errors.New("storage: nonce already used")
+
+// PutIdentityNonce stores a new nonce for ttl (which should outlast
+// n.ExpiresAt). ErrAlreadyExists if the nonce exists.
+func (s State) PutIdentityNonce(ctx context.Context, tenantID, nonce string, n IdentityNonce, ttl time.Duration) error {
+	b, err := json.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("storage: encode nonce: %w", err)
+	}
+	return s.KV.Create(ctx, secretKey(tenantID, "idnonce", nonce), b, ttl)
+}
+
+// UseIdentityNonce consumes a nonce atomically, as RedeemCode does a code:
+// of concurrent uses exactly one gets the nonce; the rest get ErrNonceUsed.
+// A nonce that was never issued (or is long gone) is ErrNotFound. The
+// caller checks ExpiresAt and ClientID: the nonce is spent either way.
+func (s State) UseIdentityNonce(ctx context.Context, tenantID, nonce string) (IdentityNonce, error) {
+	tomb, err := json.Marshal(IdentityNonce{Used: true})
+	if err != nil {
+		return IdentityNonce{}, err
+	}
+	old, err := s.KV.Swap(ctx, secretKey(tenantID, "idnonce", nonce), tomb)
+	if err != nil {
+		return IdentityNonce{}, err
+	}
+	var n IdentityNonce
+	if err := json.Unmarshal(old, &n); err != nil {
+		return IdentityNonce{}, fmt.Errorf("storage: decode nonce: %w", err)
+	}
+	if n.Used {
+		return IdentityNonce{}, ErrNonceUsed
+	}
+	return n, nil
+}

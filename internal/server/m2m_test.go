@@ -371,9 +371,11 @@ func TestGrantsByKind(t *testing.T) {
 				wantError(t, status, body, http.StatusBadRequest, "unauthorized_client")
 			})
 		}
-		// The jwt-bearer grant is not offered to anyone yet.
-		status, body, _ := e.postForm(token, webID, webSecret, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}})
-		wantError(t, status, body, http.StatusBadRequest, "unsupported_grant_type")
+		// The jwt-bearer grant (identity tokens) is for user-facing apps only.
+		status, body, _ := e.postForm(token, w.clientID, w.secret, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}})
+		wantError(t, status, body, http.StatusBadRequest, "unauthorized_client")
+		status, body, _ = e.postForm(token, webID, webSecret, url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {"a.b.c"}})
+		wantError(t, status, body, http.StatusBadRequest, "invalid_grant")
 		// An m2m application has no authorization requests either.
 		q := url.Values{"client_id": {w.clientID}, "response_type": {"code"}, "scope": {"openid"}, "redirect_uri": {callback}}
 		resp, _ := e.browser().Get(e.issuer(storage.DefaultTenant) + "/authorize?" + q.Encode())
