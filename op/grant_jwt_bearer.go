@@ -44,7 +44,7 @@ func (p *Provider) identityGrant(ctx context.Context, c *client, d *oidc.JWTProf
 	tenant := tenantID(ctx)
 	a, err := verifyIdentityAssertion(ctx, d.Assertion, p.Issuer(tenant), p.now(),
 		func(ctx context.Context, kid string) (storage.AuthKey, storage.Organization, error) {
-			return p.cfg.Store.GetAuthKey(ctx, tenant, kid)
+			return p.authKey(ctx, tenant, kid)
 		})
 	if err != nil {
 		return nil, err
@@ -118,4 +118,28 @@ func identityScopes(c *client, requested []string) []string {
 		}
 	}
 	return out
+}
+
+// authKeyEntry is what the authentication key cache keeps of a kid.
+type authKeyEntry struct {
+	key storage.AuthKey
+	org storage.Organization
+}
+
+// authKey looks up tenant's authentication key kid and its organization
+// through the cache: a replica reads a busy key once per ClientCacheTTL,
+// not once per exchange. Errors (an unknown kid) are not cached.
+func (p *Provider) authKey(ctx context.Context, tenant, kid string) (storage.AuthKey, storage.Organization, error) {
+	e, err := p.authKeys.Get(ctx, [2]string{tenant, kid})
+	if err != nil {
+		return storage.AuthKey{}, storage.Organization{}, err
+	}
+	return e.key, e.org, nil
+}
+
+// ForgetAuthKey drops a cached authentication key, so that a revocation
+// made through this replica holds here at once; other replicas see it
+// within ClientCacheTTL.
+func (p *Provider) ForgetAuthKey(tenantID, kid string) {
+	p.authKeys.Forget([2]string{tenantID, kid})
 }

@@ -36,8 +36,9 @@ type Config struct {
 	AuthRequestTTL  time.Duration
 	// ClientCacheTTL is how long a replica trusts what it loaded about an
 	// application: the client, and its links to organizations (default
-	// 1s). It bounds how long a deleted application, a rotated secret, an
-	// unlink or a role change takes to hold on every replica.
+	// 1s), and authentication keys looked up by kid. It bounds how long
+	// a deleted application, a rotated secret, an unlink, a role change or
+	// a key revoked on another replica takes to hold on every replica.
 	ClientCacheTTL time.Duration
 	// IDTokenMaxOrgs is the most organizations an ID token lists; beyond,
 	// it names userinfo as their source (default 50).
@@ -61,9 +62,12 @@ type Provider struct {
 	clients *ttlcache.Cache[[2]string, storage.Application]
 	// access keeps what m2m applications are in organizations, for
 	// client credentials organization tokens.
-	access  *accessCache
-	zp      *zop.Provider
-	handler http.Handler
+	access *accessCache
+	// authKeys keeps authentication keys looked up by kid, with their
+	// organization, keyed by (tenant, kid), for the identity token grant.
+	authKeys *ttlcache.Cache[[2]string, authKeyEntry]
+	zp       *zop.Provider
+	handler  http.Handler
 }
 
 // Endpoint paths under the issuer. Clients find them through discovery.
@@ -111,6 +115,10 @@ func New(cfg Config) (*Provider, error) {
 		return cfg.Store.GetApplication(ctx, k[0], k[1])
 	})
 	p.access = newAccessCache(cfg.ClientCacheTTL, p.now, cfg.Store)
+	p.authKeys = ttlcache.New(cfg.ClientCacheTTL, p.now, func(ctx context.Context, k [2]string) (authKeyEntry, error) {
+		key, org, err := cfg.Store.GetAuthKey(ctx, k[0], k[1])
+		return authKeyEntry{key: key, org: org}, err
+	})
 
 	// ID tokens of every algorithm orgid signs are accepted as id_token_hint.
 	opts := []zop.Option{zop.WithIDTokenHintVerifierOpts(zop.WithSupportedIDTokenHintSigningAlgorithms(idTokenAlgs...))}

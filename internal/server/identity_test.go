@@ -364,3 +364,58 @@ func TestIdentityNonceEndpoint(t *testing.T) {
 		t.Error("two nonces are equal")
 	}
 }
+
+// TestIdentityKeyRevokeForgetsCache: a replica keeps keys it looked up by
+// kid for a second, but a key revoked through the management API is
+// refused at once on the replica that revoked it.
+func TestIdentityKeyRevokeForgetsCache(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b)
+		w := newIdentityWorld(t, e)
+		admin, _ := e.admin(t, storage.DefaultTenant)
+		exchange := func(sub string) (string, int, string, map[string]any) {
+			tok := sign(t, jose.ES256, w.ecKey, w.ecKID, w.claims(sub, w.nonce(t, w.clientID, w.secret)), nil)
+			status, raw, body := w.exchange(t, w.clientID, w.secret, tok, "")
+			return tok, status, raw, body
+		}
+
+		if _, status, raw, _ := exchange("u-k"); status != http.StatusOK {
+			t.Fatalf("exchange before the revocation: %d %s", status, raw)
+		}
+		admin.do(http.MethodDelete, keysPath(w.org.ID, "/"+w.ecKID), nil).want(t, http.StatusNoContent)
+		// The clock stands still: only the revocation's hook can have
+		// dropped the cached key.
+		tok, status, raw, body := exchange("u-k")
+		wantGrantRefusal(t, status, raw, body, tok, "key revoked")
+	})
+}
+
+// TestIdentityKeyRevokedElsewhere: a key revoked where this replica is not
+// told (another replica, the store directly) is refused once the cache's
+// second has passed.
+func TestIdentityKeyRevokedElsewhere(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b)
+		w := newIdentityWorld(t, e)
+		exchange := func(sub string) (string, int, string, map[string]any) {
+			tok := sign(t, jose.ES256, w.ecKey, w.ecKID, w.claims(sub, w.nonce(t, w.clientID, w.secret)), nil)
+			status, raw, body := w.exchange(t, w.clientID, w.secret, tok, "")
+			return tok, status, raw, body
+		}
+
+		if _, status, raw, _ := exchange("u-e"); status != http.StatusOK {
+			t.Fatalf("exchange before the revocation: %d %s", status, raw)
+		}
+		if err := e.srv.Store.RevokeAuthKey(e.ctx, storage.DefaultTenant, w.org.ID, w.ecKID, e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// Within the second the cached key still serves: the lookup by
+		// kid is cached, not read on every exchange.
+		if _, status, raw, _ := exchange("u-e"); status != http.StatusOK {
+			t.Fatalf("exchange within the cache's second: %d %s", status, raw)
+		}
+		e.advance(time.Second)
+		tok, status, raw, body := exchange("u-e")
+		wantGrantRefusal(t, status, raw, body, tok, "key revoked")
+	})
+}

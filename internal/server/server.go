@@ -144,6 +144,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		Template:           EnsureTemplate,
 		ApplicationDeleted: s.Provider.ForgetClient,
 		ApplicationChanged: s.Provider.ForgetClient,
+		AuthKeyRevoked:     s.Provider.ForgetAuthKey,
 		Logger:             s.log,
 	})
 	api := adminapi.New(adminapi.Config{
