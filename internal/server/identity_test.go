@@ -6,8 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/url"
@@ -417,5 +419,68 @@ func TestIdentityKeyRevokedElsewhere(t *testing.T) {
 		e.advance(time.Second)
 		tok, status, raw, body := exchange("u-e")
 		wantGrantRefusal(t, status, raw, body, tok, "key revoked")
+	})
+}
+
+// TestIdentityTokenWithAPIKeys: the integrator's path end to end. The
+// organization's keys come from the management API (the private PEM shown
+// once), the identity service signs with them, and the exchange yields an
+// organization token that verifies against the JWKS, for a user created
+// just in time as a member.
+func TestIdentityTokenWithAPIKeys(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b)
+		w := newIdentityWorld(t, e)
+		admin, _ := e.admin(t, storage.DefaultTenant)
+		for _, tc := range []struct {
+			alg    jose.SignatureAlgorithm
+			sub    string
+			layer  bool
+			create map[string]any
+		}{
+			{jose.ES256, "api-es", false, map[string]any{}},
+			{jose.RS256, "api-layer", true, map[string]any{"alg": "RS256"}},
+		} {
+			r := admin.do(http.MethodPost, "/admin/organizations/"+w.org.ID+"/keys", tc.create).want(t, http.StatusCreated)
+			block, _ := pem.Decode([]byte(r.str("private_key_pem")))
+			if block == nil {
+				t.Fatalf("no private key PEM: %s", r.raw)
+			}
+			key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			claims := w.claims(tc.sub, w.nonce(t, w.clientID, w.secret))
+			var extra map[jose.HeaderKey]any
+			if tc.layer {
+				claims["prn"], claims["nce"] = claims["sub"], claims["nonce"]
+				delete(claims, "sub")
+				delete(claims, "nonce")
+				extra = map[jose.HeaderKey]any{"typ": "JWS", "cty": "layer-eit;v=1"}
+			}
+			tok := sign(t, tc.alg, key, r.str("kid"), claims, extra)
+			status, raw, body := w.exchange(t, w.clientID, w.secret, tok, "openid")
+			if status != http.StatusOK {
+				t.Fatalf("%s exchange: %d %s", tc.alg, status, raw)
+			}
+			c := e.verifiedClaims(t, body["access_token"].(string))
+			x, err := e.srv.Store.GetExternalIdentity(e.ctx, storage.DefaultTenant, w.org.ProviderID, tc.sub)
+			if err != nil || c["sub"] != x.UserID || c["organization_id"] != w.org.ID {
+				t.Fatalf("%s: token %v, link %+v %v", tc.alg, c, x, err)
+			}
+			if m, err := e.srv.Store.GetMembership(e.ctx, storage.DefaultTenant, w.org.ID, x.UserID); err != nil || !slices.Equal(m.Roles, []string{storage.RoleMember}) {
+				t.Errorf("%s: membership %+v %v", tc.alg, m, err)
+			}
+			// The key list shows it used, and never its private half.
+			list := admin.do(http.MethodGet, "/admin/organizations/"+w.org.ID+"/keys", nil).want(t, http.StatusOK)
+			if strings.Contains(list.raw, "PRIVATE KEY") {
+				t.Fatalf("key list shows private material: %s", list.raw)
+			}
+			for _, it := range list.items() {
+				if it["kid"] == r.str("kid") && it["last_used_at"] == nil {
+					t.Errorf("%s: key not marked used: %v", tc.alg, it)
+				}
+			}
+		}
 	})
 }
