@@ -23,34 +23,10 @@ BACKEND=${BACKEND:-embedded} KEY_ALG=${KEY_ALG:-ES256} ALG=${ALG:-ES256}
 RUNS=${RUNS:-3} DURATION=${DURATION:-15s} WORKERS=${WORKERS:-16} CLIENTS=${CLIENTS:-128}
 PORT=${PORT:-18083}
 for cmd in go curl jq; do command -v $cmd >/dev/null || { echo "bench/identity.sh needs $cmd" >&2; exit 1; }; done
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  [ -n "${DB:-}" ] && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-wait_ready() { for _ in $(seq 100); do curl -fs "$1" >/dev/null 2>&1 && return; sleep 0.1; done; echo "server did not start" >&2; exit 1; }
+. bench/lib.sh
 
-go build -o "$tmp/orgid" ./cmd/orgid
 go build -o "$tmp/loadgen" ./bench/identity
-export ORGID_LOG_LEVEL=warn ORGID_ACCESS_TOKEN_ALG=$ALG ORGID_DATA_DIR=$tmp/data
-export ORGID_BOOTSTRAP_CLIENT_ID=bench-admin ORGID_BOOTSTRAP_CLIENT_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
-if [ "$BACKEND" = postgres ]; then
-  command -v psql >/dev/null || { echo "BACKEND=postgres needs psql" >&2; exit 1; }
-  DB=orgid_bench_identity_$$
-  psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $DB"
-  export ORGID_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
-  export ORGID_REDIS_URL=${ORGID_REDIS_URL:-redis://127.0.0.1:6379/15}
-  export ORGID_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
-fi
-"$tmp/orgid" serve --addr "127.0.0.1:$PORT" 2>"$tmp/serve.log" &
-pid=$!
-iss=http://127.0.0.1:$PORT/t/default
-wait_ready "http://127.0.0.1:$PORT/readyz"
-mgmt=$(curl -fs -u "$ORGID_BOOTSTRAP_CLIENT_ID:$ORGID_BOOTSTRAP_CLIENT_SECRET" -d grant_type=client_credentials -d "resource=$iss/api" "$iss/oauth/token" | jq -r .access_token)
-api() { curl -fs -H "Authorization: Bearer $mgmt" -H 'Content-Type: application/json' "$@"; }
+start_orgid identity
 
 org=$(api -d '{"name":"Bench Identity Org"}' "$iss/api/v1/admin/organizations" | jq -r .id)
 provider=$(api "$iss/api/v1/admin/organizations/$org" | jq -r .provider_id)
@@ -71,6 +47,4 @@ gen -duration 2s >/dev/null # warm-up: creates most of the users (first sign-in 
 for i in $(seq "$RUNS"); do
   gen -duration "$DURATION" | tee -a "$tmp/results"
 done
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" "$tmp/results" | median; }
 echo "median of $RUNS: $(field rps) rounds/s, exchange p50 $(field exchange_p50_ms) ms, p99 $(field exchange_p99_ms) ms; nonce p50 $(field nonce_p50_ms) ms"

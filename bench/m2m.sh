@@ -18,15 +18,7 @@ ALG=${ALG:-ES256} BACKEND=${BACKEND:-embedded} TARGET=${TARGET:-orgid}
 RUNS=${RUNS:-3} DURATION=${DURATION:-15s} CONNECTIONS=${CONNECTIONS:-16} THREADS=${THREADS:-2}
 PORT=${PORT:-18082}
 for cmd in wrk curl jq; do command -v $cmd >/dev/null || { echo "bench/m2m.sh needs $cmd" >&2; exit 1; }; done
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  [ -n "${DB:-}" ] && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-wait_ready() { for _ in $(seq 100); do curl -fs "$1" >/dev/null 2>&1 && return; sleep 0.1; done; echo "server did not start" >&2; exit 1; }
+. bench/lib.sh
 
 if [ "$TARGET" = bare ]; then
   go build -o "$tmp/bare" ./bench/bare
@@ -36,22 +28,7 @@ if [ "$TARGET" = bare ]; then
   url=http://127.0.0.1:$PORT/token id=bench secret=bench-secret org=org_bench
   curl -fs -u bench:bench-secret -d "grant_type=client_credentials&organization_id=$org" "$url" >/dev/null || { echo "bare did not answer" >&2; exit 1; }
 else
-  go build -o "$tmp/orgid" ./cmd/orgid
-  export ORGID_LOG_LEVEL=warn ORGID_ACCESS_TOKEN_ALG=$ALG ORGID_DATA_DIR=$tmp/data
-  export ORGID_BOOTSTRAP_CLIENT_ID=bench-admin ORGID_BOOTSTRAP_CLIENT_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
-  if [ "$BACKEND" = postgres ]; then
-    DB=orgid_bench_m2m_$$
-    psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $DB"
-    export ORGID_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
-    export ORGID_REDIS_URL=${ORGID_REDIS_URL:-redis://127.0.0.1:6379/15}
-    export ORGID_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
-  fi
-  "$tmp/orgid" serve --addr "127.0.0.1:$PORT" 2>"$tmp/serve.log" &
-  pid=$!
-  iss=http://127.0.0.1:$PORT/t/default
-  wait_ready "http://127.0.0.1:$PORT/readyz"
-  mgmt=$(curl -fs -u "$ORGID_BOOTSTRAP_CLIENT_ID:$ORGID_BOOTSTRAP_CLIENT_SECRET" -d grant_type=client_credentials -d "resource=$iss/api" "$iss/oauth/token" | jq -r .access_token)
-  api() { curl -fs -H "Authorization: Bearer $mgmt" -H 'Content-Type: application/json' "$@"; }
+  start_orgid m2m
   org=$(api -d '{"name":"Bench Org"}' "$iss/api/v1/admin/organizations" | jq -r .id)
   app=$(api -d '{"name":"Integration","type":"m2m"}' "$iss/api/v1/admin/applications")
   id=$(jq -r .client_id <<<"$app") secret=$(jq -r .client_secret <<<"$app")
@@ -79,6 +56,4 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$tmp/cc.lua" "$url" >/dev/null # warm
 for i in $(seq "$RUNS"); do
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$tmp/cc.lua" "$url" | grep '^RESULT' | tee -a "$tmp/results"
 done
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" "$tmp/results" | median; }
 echo "median of $RUNS: $(field rps) tokens/s, p50 $(field p50_ms) ms, p99 $(field p99_ms) ms"
