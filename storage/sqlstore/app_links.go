@@ -78,32 +78,7 @@ func (s *Store) SetApplicationSecret(ctx context.Context, tenantID, clientID str
 // owns none, and neither does "": a tenant-wide application's owner is
 // NULL.
 func (s *Store) ListOrganizationApplications(ctx context.Context, tenantID, orgID string, p storage.Page) ([]storage.Application, string, error) {
-	const op = "list organization applications"
-	after, err := decodeCursor(op, cursorOrgApps, p, firstAscending)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := p.Limit()
-	rows, err := s.read().query(ctx, sqlListOrgApplications, tenantID, orgID, after.at, after.id, limit+1)
-	if err != nil {
-		return nil, "", wrap(op, err)
-	}
-	defer rows.Close()
-	var as []storage.Application
-	for rows.Next() {
-		a, err := scanApplication(rows)
-		if err != nil {
-			return nil, "", wrap(op, err)
-		}
-		as = append(as, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", wrap(op, err)
-	}
-	as, next := pageEnd(cursorOrgApps, as, limit, func(a storage.Application) pageKey {
-		return pageKey{toMicros(a.CreatedAt), a.ClientID}
-	})
-	return as, next, nil
+	return s.listApplicationPage(ctx, "list organization applications", cursorOrgApps, sqlListOrgApplications, p, tenantID, orgID)
 }
 
 // LinkApplication links the application to the organization with l.Roles,

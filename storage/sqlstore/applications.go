@@ -48,13 +48,19 @@ func (s *Store) GetApplication(ctx context.Context, tenantID, clientID string) (
 // ListApplications pages through the tenant's applications, oldest first
 // (ties by client ID).
 func (s *Store) ListApplications(ctx context.Context, tenantID string, p storage.Page) ([]storage.Application, string, error) {
-	const op = "list applications"
-	after, err := decodeCursor(op, cursorApplications, p, firstAscending)
+	return s.listApplicationPage(ctx, "list applications", cursorApplications, sqlListApplications, p, tenantID)
+}
+
+// listApplicationPage runs q, a keyset-paged query of applications oldest
+// first whose arguments are filter, then the cursor's time and client ID
+// and the row limit, and returns the page with the next page's token.
+func (s *Store) listApplicationPage(ctx context.Context, op, cursor, q string, p storage.Page, filter ...any) ([]storage.Application, string, error) {
+	after, err := decodeCursor(op, cursor, p, firstAscending)
 	if err != nil {
 		return nil, "", err
 	}
 	limit := p.Limit()
-	rows, err := s.read().query(ctx, sqlListApplications, tenantID, after.at, after.id, limit+1)
+	rows, err := s.read().query(ctx, q, append(filter, after.at, after.id, limit+1)...)
 	if err != nil {
 		return nil, "", wrap(op, err)
 	}
@@ -70,7 +76,7 @@ func (s *Store) ListApplications(ctx context.Context, tenantID string, p storage
 	if err := rows.Err(); err != nil {
 		return nil, "", wrap(op, err)
 	}
-	as, next := pageEnd(cursorApplications, as, limit, func(a storage.Application) pageKey {
+	as, next := pageEnd(cursor, as, limit, func(a storage.Application) pageKey {
 		return pageKey{toMicros(a.CreatedAt), a.ClientID}
 	})
 	return as, next, nil
