@@ -15,12 +15,7 @@ func TestUpgradeFrom0001(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.dialect, func(t *testing.T) {
 			ctx := context.Background()
-			dsn := d.dsn(t)
-			db := rawDB(t, d.dialect, dsn)
-			if err := sqlstore.MigrateTo(ctx, db, 1); err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range []string{
+			s := upgradeFrom(t, d, 1,
 				`INSERT INTO tenants (id, name, created_at) VALUES ('acme', 'Acme', 1)`,
 				`INSERT INTO users (tenant_id, id, email, email_norm, created_at, updated_at)
 					VALUES ('acme', 'u1', 'a@example.test', 'a@example.test', 1, 1)`,
@@ -29,18 +24,7 @@ func TestUpgradeFrom0001(t *testing.T) {
 				`INSERT INTO organization_member_roles (tenant_id, organization_id, user_id, role) VALUES ('acme', 'o1', 'u1', 'owner')`,
 				`INSERT INTO refresh_tokens (tenant_id, grant_id, token_hash, previous_hashes, client_id, user_id, created_at, expires_at)
 					VALUES ('acme', 'g1', 'h', '', 'c1', 'u1', 1, 2)`,
-			} {
-				if _, err := db.ExecContext(ctx, q); err != nil {
-					t.Fatalf("%v\n%s", err, q)
-				}
-			}
-			db.Close()
-
-			s, err := sqlstore.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			)
 			rt, err := s.GetRefreshToken(ctx, "acme", "g1")
 			if err != nil || rt.Grant.OrganizationID != "" || rt.Grant.UserID != "u1" {
 				t.Errorf("old refresh token after the upgrade: %+v, %v", rt.Grant, err)
@@ -69,28 +53,12 @@ func TestUpgradeFrom0002(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.dialect, func(t *testing.T) {
 			ctx := context.Background()
-			dsn := d.dsn(t)
-			db := rawDB(t, d.dialect, dsn)
-			if err := sqlstore.MigrateTo(ctx, db, 2); err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range []string{
+			s := upgradeFrom(t, d, 2,
 				`INSERT INTO tenants (id, name, created_at) VALUES ('acme', 'Acme', 1)`,
 				`INSERT INTO organizations (tenant_id, id, name, slug, created_at) VALUES ('acme', 'o1', 'O', 'o', 1)`,
 				`INSERT INTO applications (tenant_id, client_id, name, type, organization_id, created_at)
 					VALUES ('acme', 'm1', 'M', 'm2m', 'o1', 1)`,
-			} {
-				if _, err := db.ExecContext(ctx, q); err != nil {
-					t.Fatalf("%v\n%s", err, q)
-				}
-			}
-			db.Close()
-
-			s, err := sqlstore.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			)
 			a, err := s.GetApplication(ctx, "acme", "m1")
 			if err != nil || a.JWKS != nil || a.OrganizationID != "o1" {
 				t.Fatalf("old application after the upgrade: %+v, %v", a, err)
@@ -112,4 +80,29 @@ func TestUpgradeFrom0002(t *testing.T) {
 			}
 		})
 	}
+}
+
+// upgradeFrom makes a database of dialect d at schema version, writes
+// rows with stmts as an older orgid would have, and opens it with the
+// store, which migrates it to the newest schema.
+func upgradeFrom(t *testing.T, d dialectCase, version int64, stmts ...string) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	dsn := d.dsn(t)
+	db := rawDB(t, d.dialect, dsn)
+	if err := sqlstore.MigrateTo(ctx, db, version); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	db.Close()
+	s, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
