@@ -117,15 +117,25 @@ func sentinel(err error) error {
 	return nil
 }
 
-// oneRow checks the outcome of an UPDATE or DELETE of one record by its
-// key: ErrNotFound when it matched no row.
-func oneRow(op, what string, res sql.Result, err error) error {
+// affected returns how many rows the statement that gave res and err
+// changed, or its error wrapped for op.
+func affected(op string, res sql.Result, err error) (int64, error) {
 	if err != nil {
-		return wrap(op, err)
+		return 0, wrap(op, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return wrap(op, err)
+		return 0, wrap(op, err)
+	}
+	return n, nil
+}
+
+// oneRow checks the outcome of an UPDATE or DELETE of one record by its
+// key: ErrNotFound when it matched no row.
+func oneRow(op, what string, res sql.Result, err error) error {
+	n, err := affected(op, res, err)
+	if err != nil {
+		return err
 	}
 	if n == 0 {
 		return failf(op, storage.ErrNotFound, "no such %s", what)

@@ -130,12 +130,9 @@ func (s *Store) RevokeAuthKey(ctx context.Context, tenantID, orgID, kid string, 
 	}
 	w := s.write()
 	res, err := w.exec(ctx, sqlRevokeAuthKey, tenantID, orgID, kid, toMicros(at))
+	n, err := affected(op, res, err)
 	if err != nil {
-		return wrap(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	if n == 1 {
 		return nil

@@ -52,12 +52,9 @@ func (s *Store) PutPendingTOTP(ctx context.Context, f storage.TOTPFactor) error 
 	}
 	res, err := s.write().exec(ctx, sqlPutPendingTOTP,
 		f.TenantID, f.UserID, f.SecretSealed, f.LastStep, toMicros(f.CreatedAt))
+	n, err := affected(op, res, err)
 	if err != nil {
-		return wrap(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	if n == 0 {
 		return failf(op, storage.ErrAlreadyExists, "user has a confirmed factor")
@@ -92,12 +89,9 @@ func (s *Store) ConfirmTOTP(ctx context.Context, tenantID, userID string, step i
 	return s.inTx(ctx, func(tx *Store) error {
 		w := tx.write()
 		res, err := w.exec(ctx, sqlConfirmTOTP, tenantID, userID, toMicros(at), step)
+		n, err := affected(op, res, err)
 		if err != nil {
-			return wrap(op, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return wrap(op, err)
+			return err
 		}
 		if n == 0 {
 			var confirmed int64
@@ -128,12 +122,9 @@ func (s *Store) UseTOTPStep(ctx context.Context, tenantID, userID string, step i
 	const op = "use totp step"
 	w := s.write()
 	res, err := w.exec(ctx, sqlUseTOTPStep, tenantID, userID, step)
+	n, err := affected(op, res, err)
 	if err != nil {
-		return wrap(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	if n == 1 {
 		return nil

@@ -107,12 +107,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, tenantID string, oldHash
 	w := s.write()
 	res, err := w.exec(ctx, sqlRotateRefreshToken, tenantID, next.Grant.ID, oldHash,
 		next.TokenHash, joinHashes(next.PreviousHashes), toMicros(next.CreatedAt), toMicros(next.ExpiresAt))
+	n, err := affected(op, res, err)
 	if err != nil {
-		return wrap(op, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	if n == 1 {
 		return nil
