@@ -167,5 +167,5 @@ func (p *Provider) newClient(tenant string, app storage.Application) *client {
 // rotated) holds here at once; other replicas see it within ClientCacheTTL.
 func (p *Provider) ForgetClient(tenantID, clientID string) {
 	p.clients.Forget([2]string{tenantID, clientID})
-	p.access.forgetClient(tenantID, clientID)
+	p.access.ForgetFunc(func(k accessKey) bool { return k.tenant == tenantID && k.client == clientID })
 }

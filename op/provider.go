@@ -62,7 +62,7 @@ type Provider struct {
 	clients *ttlcache.Cache[[2]string, storage.Application]
 	// access keeps what m2m applications are in organizations, for
 	// client credentials organization tokens.
-	access *accessCache
+	access *ttlcache.Cache[accessKey, storage.ApplicationAccess]
 	// authKeys keeps authentication keys looked up by kid, with their
 	// organization, keyed by (tenant, kid), for the identity token grant.
 	authKeys *ttlcache.Cache[[2]string, authKeyEntry]

@@ -116,7 +116,7 @@ func (p *Provider) authClient(ctx context.Context, tenant, clientID string, form
 	if clientID == "" || orgID == "" || oidc.GrantType(form.Get("grant_type")) != oidc.GrantTypeClientCredentials {
 		return p.client(ctx, clientID)
 	}
-	a, err := p.access.get(ctx, accessKey{tenant, orgID, clientID})
+	a, err := p.access.Get(ctx, accessKey{tenant, orgID, clientID})
 	if err == nil && a.Application.ClientID == clientID {
 		c := p.newClient(tenant, a.Application)
 		c.org = &orgLookup{orgID: orgID, access: a}

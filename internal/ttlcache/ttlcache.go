@@ -40,18 +40,43 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	}
 	v, err := c.load(ctx, k)
 	if err != nil {
+		if ok {
+			c.Forget(k) // stale, and no longer loadable
+		}
 		var zero V
 		return zero, err
 	}
 	c.mu.Lock()
 	c.m[k] = entry[V]{v: v, loadedAt: now}
+	if len(c.m) > sweepAt {
+		for key, e := range c.m {
+			if now.Sub(e.loadedAt) >= c.ttl {
+				delete(c.m, key)
+			}
+		}
+	}
 	c.mu.Unlock()
 	return v, nil
 }
+
+// sweepAt is the size beyond which an insert drops stale entries, so the
+// map holds about the keys asked for within a few TTLs.
+const sweepAt = 4096
 
 // Forget drops k, so that the next Get loads it again.
 func (c *Cache[K, V]) Forget(k K) {
 	c.mu.Lock()
 	delete(c.m, k)
+	c.mu.Unlock()
+}
+
+// ForgetFunc drops every key for which match is true.
+func (c *Cache[K, V]) ForgetFunc(match func(K) bool) {
+	c.mu.Lock()
+	for k := range c.m {
+		if match(k) {
+			delete(c.m, k)
+		}
+	}
 	c.mu.Unlock()
 }

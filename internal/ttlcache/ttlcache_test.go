@@ -48,3 +48,36 @@ func TestCache(t *testing.T) {
 		t.Fatalf("Get after Forget did not load again (%d loads, want %d)", loads, before+1)
 	}
 }
+
+func TestCacheForgetFuncAndSweep(t *testing.T) {
+	clock := fakeclock.New(time.Unix(0, 0))
+	loads := 0
+	c := New(time.Second, clock.Now, func(_ context.Context, k [2]string) (string, error) {
+		loads++
+		return k[0] + k[1], nil
+	})
+	ctx := context.Background()
+	for _, k := range [][2]string{{"a", "1"}, {"a", "2"}, {"b", "1"}} {
+		c.Get(ctx, k)
+	}
+	c.ForgetFunc(func(k [2]string) bool { return k[0] == "a" })
+	for _, k := range [][2]string{{"a", "1"}, {"a", "2"}, {"b", "1"}} {
+		c.Get(ctx, k)
+	}
+	if loads != 5 {
+		t.Fatalf("ForgetFunc: %d loads, want 5 (the two a keys again, not b)", loads)
+	}
+
+	// Past sweepAt entries, an insert drops the stale ones.
+	for i := range sweepAt {
+		c.Get(ctx, [2]string{"s", string(rune(i))})
+	}
+	clock.Advance(time.Second)
+	c.Get(ctx, [2]string{"fresh", ""})
+	c.mu.RLock()
+	n := len(c.m)
+	c.mu.RUnlock()
+	if n != 1 {
+		t.Fatalf("after a sweep the cache holds %d entries, want only the fresh one", n)
+	}
+}
