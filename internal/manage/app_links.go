@@ -48,11 +48,7 @@ func (s *Service) LinkApplication(ctx context.Context, tenant string, a Actor, o
 		case app.OrganizationID != "" && app.OrganizationID != orgID:
 			return fieldErr("application_id", "%q is owned by another organization and gets tokens for that one only", clientID)
 		}
-		perms, err := orgRoles(ctx, tx, tenant, orgID)
-		if err != nil {
-			return err
-		}
-		if err := checkRoles(perms, roles, a.Limit); err != nil {
+		if _, err := grantable(ctx, tx, tenant, orgID, roles, a.Limit); err != nil {
 			return err
 		}
 		l := storage.ApplicationLink{TenantID: tenant, OrganizationID: orgID, ClientID: clientID, Roles: roles, CreatedAt: s.now()}

@@ -103,11 +103,7 @@ func (s *Service) CreateApplication(ctx context.Context, tenant string, a Actor,
 			}
 		}
 		if linked {
-			perms, err := orgRoles(ctx, tx, tenant, app.OrganizationID)
-			if err != nil {
-				return err
-			}
-			if err := checkRoles(perms, roles, a.Limit); err != nil {
+			if _, err := grantable(ctx, tx, tenant, app.OrganizationID, roles, a.Limit); err != nil {
 				return err
 			}
 		}

@@ -39,11 +39,7 @@ func (s *Service) AddMembers(ctx context.Context, tenant string, a Actor, orgID 
 		if _, err := tx.GetOrganization(ctx, tenant, orgID); err != nil {
 			return err
 		}
-		perms, err := orgRoles(ctx, tx, tenant, orgID)
-		if err != nil {
-			return err
-		}
-		if err := checkRoles(perms, roles, a.Limit); err != nil {
+		if _, err := grantable(ctx, tx, tenant, orgID, roles, a.Limit); err != nil {
 			return err
 		}
 		added = make([]storage.Member, 0, len(users))
@@ -90,11 +86,8 @@ func (s *Service) SetMemberRoles(ctx context.Context, tenant string, a Actor, or
 		if err != nil {
 			return err
 		}
-		perms, err := orgRoles(ctx, tx, tenant, orgID)
+		perms, err := grantable(ctx, tx, tenant, orgID, roles, a.Limit)
 		if err != nil {
-			return err
-		}
-		if err := checkRoles(perms, roles, a.Limit); err != nil {
 			return err
 		}
 		if err := checkTarget(perms, m.Roles, a.Limit); err != nil {
@@ -185,6 +178,17 @@ func orgRoles(ctx context.Context, tx storage.Store, tenant, orgID string) (map[
 		out[r.Name] = r.Permissions
 	}
 	return out, nil
+}
+
+// grantable loads orgID's roles and checks that roles may be granted
+// there by a caller with limit (checkRoles); it returns the roles'
+// permissions for further checks.
+func grantable(ctx context.Context, tx storage.Store, tenant, orgID string, roles []string, limit *Limit) (map[string][]string, error) {
+	perms, err := orgRoles(ctx, tx, tenant, orgID)
+	if err != nil {
+		return nil, err
+	}
+	return perms, checkRoles(perms, roles, limit)
 }
 
 // checkRoles requires every role to exist for the organization and, for a
