@@ -2,7 +2,9 @@ package login
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"image/png"
 	"net/http"
 	"net/url"
@@ -171,6 +173,23 @@ func (h *Handler) securityURL(a *account) string {
 	return u
 }
 
+// pendingTOTP returns the user's unconfirmed factor with its secret
+// opened; found is false when the user has none or theirs is confirmed.
+func (h *Handler) pendingTOTP(ctx context.Context, a *account) (f storage.TOTPFactor, secret string, found bool, err error) {
+	f, err = h.cfg.Store.GetTOTP(ctx, a.tenant.ID, a.user.ID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.Confirmed()) {
+		return f, "", false, nil
+	}
+	if err != nil {
+		return f, "", false, err
+	}
+	b, err := h.cfg.Sealer.Open(f.SecretSealed, totpAAD(a.tenant.ID, a.user.ID))
+	if err != nil {
+		return f, "", false, fmt.Errorf("open TOTP secret: %w", err)
+	}
+	return f, string(b), true, nil
+}
+
 // getTOTPImage serves the QR code of the pending factor; a confirmed
 // factor's secret is never shown again.
 func (h *Handler) getTOTPImage(w http.ResponseWriter, r *http.Request) {
@@ -178,23 +197,17 @@ func (h *Handler) getTOTPImage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	f, err := h.cfg.Store.GetTOTP(ctx, a.tenant.ID, a.user.ID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.Confirmed()) {
+	_, secret, found, err := h.pendingTOTP(r.Context(), a)
+	if err != nil {
+		h.fail(w, r, "pending TOTP factor", err, "tenant", a.tenant.ID)
+		return
+	}
+	if !found {
 		setPageHeaders(w.Header())
 		http.NotFound(w, r)
 		return
 	}
-	if err != nil {
-		h.fail(w, r, "load TOTP factor", err, "tenant", a.tenant.ID)
-		return
-	}
-	secret, err := h.cfg.Sealer.Open(f.SecretSealed, totpAAD(a.tenant.ID, a.user.ID))
-	if err != nil {
-		h.fail(w, r, "open TOTP secret", err, "tenant", a.tenant.ID)
-		return
-	}
-	img, err := qrPNG(a.issuer(), a.user.Email, string(secret))
+	img, err := qrPNG(a.issuer(), a.user.Email, secret)
 	if err != nil {
 		h.fail(w, r, "QR code", err)
 		return
@@ -256,22 +269,17 @@ func (h *Handler) postSecurity(w http.ResponseWriter, r *http.Request) {
 // used the factor, so that a sign-in that asked for MFA can continue.
 func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, a *account) {
 	ctx := r.Context()
-	f, err := h.cfg.Store.GetTOTP(ctx, a.tenant.ID, a.user.ID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && f.Confirmed()) {
+	f, secret, found, err := h.pendingTOTP(ctx, a)
+	if err != nil {
+		h.fail(w, r, "pending TOTP factor", err, "tenant", a.tenant.ID)
+		return
+	}
+	if !found {
 		h.seeOther(w, r, h.securityURL(a))
 		return
 	}
-	if err != nil {
-		h.fail(w, r, "load TOTP factor", err, "tenant", a.tenant.ID)
-		return
-	}
-	secret, err := h.cfg.Sealer.Open(f.SecretSealed, totpAAD(a.tenant.ID, a.user.ID))
-	if err != nil {
-		h.fail(w, r, "open TOTP secret", err, "tenant", a.tenant.ID)
-		return
-	}
 	now := h.cfg.Now()
-	step, ok := mfa.Verify(string(secret), r.PostForm.Get(fieldCode), now, f.LastStep)
+	step, ok := mfa.Verify(secret, r.PostForm.Get(fieldCode), now, f.LastStep)
 	if !ok {
 		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, msgBadCode)
 		return
