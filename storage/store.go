@@ -29,6 +29,10 @@ type Store interface {
 	MFAStore
 	IdentityStore
 	MetaStore
+	MailStore
+	EmailTokenStore
+	JITStore
+	InvitationStore
 
 	// WithTx runs fn against a Store whose writes commit together when fn
 	// returns nil and are all rolled back when it returns an error.
@@ -65,6 +69,16 @@ type UserStore interface {
 	// ListUserOrganizations returns the organizations the user belongs to
 	// with the user's roles, oldest membership first, in one indexed query.
 	ListUserOrganizations(ctx context.Context, tenantID, userID string) ([]UserOrganization, error)
+	// MarkUserProvisioned records that just-in-time provisioning has run
+	// for the user (User.ProvisionedAt = at), by a compare-and-set:
+	// ErrConflict when it has run already (of concurrent callers exactly
+	// one succeeds); ErrNotFound when there is no such user.
+	MarkUserProvisioned(ctx context.Context, tenantID, userID string, at time.Time) error
+	// EndUserSessions ends everything the user is signed in with: their
+	// sign-in sessions started before at are no longer valid
+	// (User.SessionsNotBefore = at) and their refresh tokens are deleted.
+	// ErrNotFound when there is no such user.
+	EndUserSessions(ctx context.Context, tenantID, userID string, at time.Time) error
 }
 
 // MFAStore keeps users' second factors: one TOTP factor per user and its
@@ -273,6 +287,94 @@ type RefreshTokenStore interface {
 	RevokeToken(ctx context.Context, tenantID, jti string, until time.Time) error
 	// IsRevoked reports whether any of ids (grant IDs or jtis) is revoked.
 	IsRevoked(ctx context.Context, tenantID string, ids ...string) (bool, error)
+}
+
+// MailStore is the durable outbox of mail (internal/mail). Messages are
+// written with the change that caused them (inside its WithTx) and
+// drained by senders on any number of replicas.
+type MailStore interface {
+	// EnqueueMail stores a pending message. ErrAlreadyExists when its ID
+	// is taken; ErrNotFound when the tenant does not exist.
+	EnqueueMail(ctx context.Context, m MailMessage) error
+	// ClaimMail leases up to limit pending messages of any tenant that are
+	// due at now (NextAttemptAt <= now) and not leased (LeaseUntil zero or
+	// before now), oldest due first, setting their LeaseUntil to
+	// leaseUntil. Of concurrent claimers each message goes to exactly one.
+	ClaimMail(ctx context.Context, now, leaseUntil time.Time, limit int) ([]MailMessage, error)
+	// FinishMail records the outcome of an attempt on a claimed message:
+	// status MailSent or MailLogged sets SentAt to at; MailPending counts
+	// a failed attempt (Attempts+1, LastError, NextAttemptAt = next);
+	// MailFailed counts it and gives up. The lease is cleared.
+	// ErrNotFound when there is no such message; ErrConflict when it is
+	// not pending.
+	FinishMail(ctx context.Context, tenantID, id string, status MailStatus, at, next time.Time, lastError string) error
+	// GetMail returns a message. ErrNotFound.
+	GetMail(ctx context.Context, tenantID, id string) (MailMessage, error)
+	// ListMail pages through the tenant's outbox, newest first.
+	ListMail(ctx context.Context, tenantID string, p Page) (msgs []MailMessage, next string, err error)
+}
+
+// EmailTokenStore keeps single-use email links (verification, password
+// reset), found by the hash of their secret.
+type EmailTokenStore interface {
+	// CreateEmailToken stores t. ErrAlreadyExists when its hash is taken;
+	// ErrNotFound when the user does not exist.
+	CreateEmailToken(ctx context.Context, t EmailToken) error
+	// GetEmailToken returns the token of kind with hash, used or not,
+	// expired or not. ErrNotFound.
+	GetEmailToken(ctx context.Context, tenantID string, kind EmailTokenKind, hash []byte) (EmailToken, error)
+	// UseEmailToken marks the unused token of kind with hash used at at,
+	// if it has not expired at at, and returns it. ErrNotFound when there
+	// is no such token; ErrConflict when it is used or expired. Of
+	// concurrent uses exactly one succeeds.
+	UseEmailToken(ctx context.Context, tenantID string, kind EmailTokenKind, hash []byte, at time.Time) (EmailToken, error)
+}
+
+// JITStore keeps organizations' just-in-time provisioning rules.
+type JITStore interface {
+	// GetJITRule returns the organization's rule (no domains and nil
+	// roles when none was set). ErrNotFound when there is no such
+	// organization.
+	GetJITRule(ctx context.Context, tenantID, orgID string) (JITRule, error)
+	// SetJITEmailDomains replaces the organization's domains (already
+	// normalised). ErrAlreadyExists, writing nothing, when another
+	// organization of the tenant lists one of them; ErrNotFound when
+	// there is no such organization.
+	SetJITEmailDomains(ctx context.Context, tenantID, orgID string, domains []string) error
+	// SetJITRoles replaces the organization's default roles (non-nil).
+	// ErrNotFound when there is no such organization.
+	SetJITRoles(ctx context.Context, tenantID, orgID string, roles []string) error
+	// FindJITRule returns the rule of the organization that lists domain
+	// (normalised). ErrNotFound when none does.
+	FindJITRule(ctx context.Context, tenantID, domain string) (JITRule, error)
+}
+
+// InvitationStore keeps organizations' invitations.
+type InvitationStore interface {
+	// CreateInvitation stores inv. ErrAlreadyExists when its ID or token
+	// hash is taken; ErrNotFound when the organization does not exist.
+	CreateInvitation(ctx context.Context, inv Invitation) error
+	// GetInvitation returns an invitation of orgID. ErrNotFound.
+	GetInvitation(ctx context.Context, tenantID, orgID, id string) (Invitation, error)
+	// GetInvitationByToken returns the invitation whose current link has
+	// hash, with its organization, whatever its status. ErrNotFound (an
+	// unknown link, or one a resend replaced).
+	GetInvitationByToken(ctx context.Context, tenantID string, hash []byte) (Invitation, Organization, error)
+	// ListInvitations pages through an organization's invitations, oldest
+	// first.
+	ListInvitations(ctx context.Context, tenantID, orgID string, p Page) (invs []Invitation, next string, err error)
+	// RenewInvitation gives a pending invitation (expired or not) a new
+	// link hash and expiry, at at: the old link is dead. ErrNotFound;
+	// ErrConflict when it is accepted or revoked.
+	RenewInvitation(ctx context.Context, tenantID, orgID, id string, hash []byte, expiresAt, at time.Time) error
+	// RevokeInvitation revokes a pending invitation (expired or not) at at.
+	// ErrNotFound; ErrConflict when it is accepted or revoked already.
+	RevokeInvitation(ctx context.Context, tenantID, orgID, id string, at time.Time) error
+	// AcceptInvitation marks the invitation accepted by userID at at, by a
+	// compare-and-set: it must be pending, unexpired at at, and its link
+	// hash still hash. ErrNotFound; ErrConflict otherwise (of concurrent
+	// acceptances exactly one succeeds).
+	AcceptInvitation(ctx context.Context, tenantID, id string, hash []byte, userID string, at time.Time) error
 }
 
 // MetaStore keeps deployment-wide values such as the master-key check.

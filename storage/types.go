@@ -41,8 +41,16 @@ type User struct {
 	// MFAEnabled says the user has a confirmed second factor (TOTP). It is
 	// read from the factors, never written through UpdateUser.
 	MFAEnabled bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// ProvisionedAt is when just-in-time provisioning ran for the user
+	// (once, the first time their email was seen verified); zero before.
+	// Users that existed before JIT did have their creation time. It is
+	// written by MarkUserProvisioned only.
+	ProvisionedAt time.Time
+	// SessionsNotBefore: sign-in sessions started before it are ended (a
+	// password reset). Written by EndUserSessions only.
+	SessionsNotBefore time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // TOTPFactor is a user's authenticator-app factor (RFC 6238).

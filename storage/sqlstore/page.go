@@ -28,6 +28,8 @@ const (
 	cursorAudit         = "aud"
 	cursorOrgApps       = "oap"
 	cursorAppLinks      = "lnk"
+	cursorMail          = "mai"
+	cursorInvitations   = "inv"
 )
 
 // maxCursorLen bounds the page tokens decoded: IDs are short, and a

@@ -23,7 +23,8 @@ var (
 	// no user.
 	sqlGetRefreshToken = query(`SELECT r.token_hash, r.previous_hashes, r.client_id, r.user_id, r.scopes, r.audience,
 		r.auth_time, r.amr, r.acr, r.organization_id, r.created_at, r.expires_at,
-		u.id, u.email, u.email_verified, u.name, u.created_at, u.updated_at, t.confirmed_at
+		u.id, u.email, u.email_verified, u.name, u.provisioned_at, u.sessions_not_before, u.created_at, u.updated_at,
+		t.confirmed_at
 		FROM refresh_tokens r LEFT JOIN users u ON u.tenant_id = r.tenant_id AND u.id = r.user_id
 		` + mfaJoin + `
 		WHERE r.tenant_id = $1 AND r.grant_id = $2
@@ -66,12 +67,13 @@ func (s *Store) GetRefreshToken(ctx context.Context, tenantID, grantID string) (
 		authTime, created, expires int64
 		uID, uEmail, uName         sql.NullString
 		uVerified                  sql.NullBool
+		uProvisioned, uNotBefore   sql.NullInt64
 		uCreated, uUpdated, uMFA   sql.NullInt64
 	)
 	g := &rt.Grant
 	err := s.read().queryRow(ctx, sqlGetRefreshToken, tenantID, grantID).Scan(
 		&rt.TokenHash, &prev, &g.ClientID, &g.UserID, &scopes, &aud, &authTime, &amr, &g.ACR, &g.OrganizationID, &created, &expires,
-		&uID, &uEmail, &uVerified, &uName, &uCreated, &uUpdated, &uMFA)
+		&uID, &uEmail, &uVerified, &uName, &uProvisioned, &uNotBefore, &uCreated, &uUpdated, &uMFA)
 	if err != nil {
 		return storage.RefreshToken{}, wrap("get refresh token", err)
 	}
@@ -79,8 +81,9 @@ func (s *Store) GetRefreshToken(ctx context.Context, tenantID, grantID string) (
 	if uID.Valid {
 		rt.User = storage.User{
 			TenantID: tenantID, ID: uID.String, Email: uEmail.String, EmailVerified: uVerified.Bool, Name: uName.String,
-			MFAEnabled: uMFA.Valid,
-			CreatedAt:  fromNullMicros(uCreated), UpdatedAt: fromNullMicros(uUpdated),
+			MFAEnabled:    uMFA.Valid,
+			ProvisionedAt: fromNullMicros(uProvisioned), SessionsNotBefore: fromNullMicros(uNotBefore),
+			CreatedAt: fromNullMicros(uCreated), UpdatedAt: fromNullMicros(uUpdated),
 		}
 	}
 	rt.PreviousHashes = splitHashes(prev)

@@ -5,14 +5,15 @@ import (
 	"database/sql"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/orgid/orgid/storage"
 )
 
 // userSelect reads a user with User.MFAEnabled in the same statement:
 // t.confirmed_at is NULL unless the user has a confirmed TOTP factor.
-const userSelect = `SELECT u.tenant_id, u.id, u.email, u.email_verified, u.name, u.password_hash, u.created_at, u.updated_at,
-		t.confirmed_at
+const userSelect = `SELECT u.tenant_id, u.id, u.email, u.email_verified, u.name, u.password_hash,
+		u.provisioned_at, u.sessions_not_before, u.created_at, u.updated_at, t.confirmed_at
 		FROM users u ` + mfaJoin
 
 // mfaJoin finds the confirmed TOTP factor, if any, of the user aliased u,
@@ -29,13 +30,20 @@ var (
 	sqlUpdateUser     = query(`UPDATE users SET email = $3, email_norm = $4, email_verified = $5, name = $6,
 		password_hash = $7, updated_at = $8
 		WHERE tenant_id = $1 AND id = $2`)
-	// Memberships (and their roles), the TOTP factor and the recovery
-	// codes go with the user by foreign key.
+	// Memberships (and their roles), the TOTP factor, the recovery codes,
+	// external identities and email links go with the user by foreign key.
 	// Refresh tokens have no foreign key to users, so they are deleted by
 	// the (tenant_id, user_id) index.
-	sqlDeleteUser          = query(`DELETE FROM users WHERE tenant_id = $1 AND id = $2`)
-	sqlDeleteUserTokens    = query(`DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2`)
-	sqlUserOrganizationIDs = query(`SELECT organization_id FROM organization_members
+	sqlDeleteUser       = query(`DELETE FROM users WHERE tenant_id = $1 AND id = $2`)
+	sqlDeleteUserTokens = query(`DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2`)
+	// Provisioning runs once: of concurrent marks, the first to write
+	// leaves provisioned_at non-zero and the others match no row.
+	sqlMarkUserProvisioned = query(`UPDATE users SET provisioned_at = $3
+		WHERE tenant_id = $1 AND id = $2 AND provisioned_at = 0`)
+	// What a refused mark found instead: no row is ErrNotFound.
+	sqlUserProvisionedAt    = query(`SELECT provisioned_at FROM users WHERE tenant_id = $1 AND id = $2`)
+	sqlSetSessionsNotBefore = query(`UPDATE users SET sessions_not_before = $3 WHERE tenant_id = $1 AND id = $2`)
+	sqlUserOrganizationIDs  = query(`SELECT organization_id FROM organization_members
 		WHERE tenant_id = $1 AND user_id = $2 ORDER BY organization_id`)
 	// A user's organizations with the user's roles there, in one query
 	// that starts from the (tenant_id, user_id) index of memberships and
@@ -132,6 +140,50 @@ func (s *Store) DeleteUser(ctx context.Context, tenantID, id string) error {
 	})
 }
 
+// MarkUserProvisioned sets the user's ProvisionedAt to at unless it is
+// set already, by one compare-and-set UPDATE: of concurrent callers
+// exactly one changes the row (on PostgreSQL the others wait for it and
+// then match nothing). ErrConflict when provisioning has run already;
+// ErrNotFound when there is no such user.
+func (s *Store) MarkUserProvisioned(ctx context.Context, tenantID, userID string, at time.Time) error {
+	const op = "mark user provisioned"
+	if at.IsZero() {
+		// provisioned_at 0 means never provisioned.
+		return failf(op, errInvalid, "zero provisioning time")
+	}
+	w := s.write()
+	res, err := w.exec(ctx, sqlMarkUserProvisioned, tenantID, userID, toMicros(at))
+	n, err := affected(op, res, err)
+	if err != nil {
+		return err
+	}
+	if n == 1 {
+		return nil
+	}
+	// Only a refused mark pays for this second read.
+	var prev int64
+	if err := w.queryRow(ctx, sqlUserProvisionedAt, tenantID, userID).Scan(&prev); err != nil {
+		return wrap(op, err) // no row: ErrNotFound
+	}
+	return failf(op, storage.ErrConflict, "user was provisioned at %v", fromMicros(prev))
+}
+
+// EndUserSessions sets the user's SessionsNotBefore to at and deletes
+// their refresh tokens, in one transaction. ErrNotFound when there is no
+// such user.
+func (s *Store) EndUserSessions(ctx context.Context, tenantID, userID string, at time.Time) error {
+	const op = "end user sessions"
+	return s.inTx(ctx, func(tx *Store) error {
+		w := tx.write()
+		res, err := w.exec(ctx, sqlSetSessionsNotBefore, tenantID, userID, toMicros(at))
+		if err := oneRow(op, "user", res, err); err != nil {
+			return err
+		}
+		_, err = w.exec(ctx, sqlDeleteUserTokens, tenantID, userID)
+		return wrap(op, err)
+	})
+}
+
 // ListUserOrganizations returns the organizations the user belongs to,
 // oldest membership first, each with the user's roles there sorted.
 func (s *Store) ListUserOrganizations(ctx context.Context, tenantID, userID string) ([]storage.UserOrganization, error) {
@@ -173,11 +225,15 @@ func scanUser(sc scanner) (storage.User, error) {
 	var (
 		u                storage.User
 		created, updated int64
+		provisioned      int64
+		notBefore        int64
 		mfaConfirmed     sql.NullInt64
 	)
-	if err := sc.Scan(&u.TenantID, &u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.PasswordHash, &created, &updated, &mfaConfirmed); err != nil {
+	if err := sc.Scan(&u.TenantID, &u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.PasswordHash,
+		&provisioned, &notBefore, &created, &updated, &mfaConfirmed); err != nil {
 		return storage.User{}, err
 	}
+	u.ProvisionedAt, u.SessionsNotBefore = fromMicros(provisioned), fromMicros(notBefore)
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
 	u.MFAEnabled = mfaConfirmed.Valid
 	return u, nil
