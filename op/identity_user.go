@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/orgid/orgid/internal/jit"
 	"github.com/orgid/orgid/internal/secure"
 	"github.com/orgid/orgid/storage"
 )
@@ -59,11 +60,21 @@ func (p *Provider) provisionIdentityUser(ctx context.Context, tenant string, a *
 		}); err != nil {
 			return err
 		}
-		// TODO(jit): the organization's JIT default roles when it has
-		// them; member until then (DESIGN §3).
-		return tx.AddMembership(ctx, storage.Membership{
-			TenantID: tenant, OrganizationID: a.org.ID, UserID: u.ID, Roles: []string{storage.RoleMember}, JoinedAt: now,
-		})
+		// The key's organization admits the user with its JIT default
+		// roles (DESIGN §3 "Identity tokens")...
+		roles, err := jit.OrganizationRoles(ctx, tx, tenant, a.org.ID)
+		if err != nil {
+			return err
+		}
+		if err := tx.AddMembership(ctx, storage.Membership{
+			TenantID: tenant, OrganizationID: a.org.ID, UserID: u.ID, Roles: roles, JoinedAt: now,
+		}); err != nil {
+			return err
+		}
+		// ...and an asserted verified email provisions by its domain, as
+		// every other path does.
+		_, err = jit.Provision(ctx, tx, u, now)
+		return err
 	})
 	if err != nil {
 		return storage.User{}, err
@@ -97,6 +108,22 @@ func (p *Provider) identityProfile(ctx context.Context, tenant, userID string, a
 		return u, nil
 	}
 	next.UpdatedAt = p.now().UTC()
+	if next.EmailVerified && next.ProvisionedAt.IsZero() {
+		// The email is seen verified for the first time: provisioning
+		// must run with the change, so both go in one transaction.
+		err := p.cfg.Store.WithTx(ctx, func(tx storage.Store) error {
+			if err := tx.UpdateUser(ctx, next); err != nil {
+				return err
+			}
+			_, err := jit.Provision(ctx, tx, next, next.UpdatedAt)
+			return err
+		})
+		if err != nil {
+			p.log.WarnContext(ctx, "update identity user profile", slog.String("user", u.ID), slog.Any("error", err))
+			return u, nil
+		}
+		return next, nil
+	}
 	if err := p.cfg.Store.UpdateUser(ctx, next); err != nil {
 		p.log.WarnContext(ctx, "update identity user profile", slog.String("user", u.ID), slog.Any("error", err))
 		return u, nil
