@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ type Config struct {
 	BootstrapClientID     string
 	BootstrapClientSecret string
 	SMTPURL               string
+	MailFrom              string
 	LogLevel              string
 	LogFormat             string
 	AccessTokenAlg        string
@@ -64,7 +66,8 @@ func (c *Config) options() []option {
 		{flag: "master-key", env: "ORGID_MASTER_KEY", def: "", str: &c.MasterKey, secret: true, usage: "32-byte key (base64 or hex) encrypting private keys at rest; generated into the data dir when empty (required with PostgreSQL)"},
 		{flag: "bootstrap-client-id", env: "ORGID_BOOTSTRAP_CLIENT_ID", def: "", str: &c.BootstrapClientID, usage: "with the secret: create this m2m client with the tenant role admin in tenant default"},
 		{flag: "bootstrap-client-secret", env: "ORGID_BOOTSTRAP_CLIENT_SECRET", def: "", str: &c.BootstrapClientSecret, secret: true, usage: "secret of the bootstrap client"},
-		{flag: "smtp-url", env: "ORGID_SMTP_URL", def: "", str: &c.SMTPURL, secret: true, usage: "smtp:// or smtps:// URL for outgoing mail; empty writes mail to the log"},
+		{flag: "smtp-url", env: "ORGID_SMTP_URL", def: "", str: &c.SMTPURL, secret: true, usage: "smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://… (implicit TLS) for outgoing mail; empty writes mail, links included, to the log"},
+		{flag: "mail-from", env: "ORGID_MAIL_FROM", def: "", str: &c.MailFrom, usage: "sender of outgoing mail (default orgid <no-reply@{host of external-url}>)"},
 		{flag: "log-level", env: "ORGID_LOG_LEVEL", def: "info", str: &c.LogLevel, usage: "debug, info, warn or error"},
 		{flag: "log-format", env: "ORGID_LOG_FORMAT", def: "text", str: &c.LogFormat, usage: "text or json"},
 		{flag: "access-token-alg", env: "ORGID_ACCESS_TOKEN_ALG", def: "ES256", str: &c.AccessTokenAlg, usage: "algorithm of access tokens: ES256, RS256 or EdDSA"},
@@ -182,6 +185,7 @@ func (c *Config) Validate() error {
 	if u, err := url.Parse(c.ExternalURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		problems = append(problems, fmt.Sprintf("ORGID_EXTERNAL_URL %q must be an absolute http(s) URL without query or fragment", c.ExternalURL))
 	}
+	problems = append(problems, c.validateMail()...)
 	if (c.BootstrapClientID == "") != (c.BootstrapClientSecret == "") {
 		problems = append(problems, "ORGID_BOOTSTRAP_CLIENT_ID and ORGID_BOOTSTRAP_CLIENT_SECRET must be set together")
 	}
@@ -223,6 +227,38 @@ func (c *Config) Validate() error {
 		return errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}
 	return nil
+}
+
+// validateMail checks the SMTP URL (its scheme and host: the password is
+// never quoted) and fills in and checks the sender address. It runs after
+// the external URL is settled.
+func (c *Config) validateMail() []string {
+	var problems []string
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		switch {
+		case err != nil:
+			// url.Parse's error quotes the URL, password and all.
+			problems = append(problems, "ORGID_SMTP_URL is not a valid URL; want smtp://[user:password@]host[:port] or smtps://…")
+		case u.Scheme != "smtp" && u.Scheme != "smtps":
+			problems = append(problems, fmt.Sprintf("ORGID_SMTP_URL scheme %q must be smtp (STARTTLS when offered) or smtps (implicit TLS)", u.Scheme))
+		case u.Hostname() == "":
+			problems = append(problems, "ORGID_SMTP_URL names no host")
+		case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+			problems = append(problems, "ORGID_SMTP_URL must have no path, query or fragment")
+		}
+	}
+	if c.MailFrom == "" {
+		host := "localhost"
+		if u, err := url.Parse(c.ExternalURL); err == nil && u.Hostname() != "" && !strings.Contains(u.Hostname(), ":") {
+			host = u.Hostname()
+		}
+		c.MailFrom = "orgid <no-reply@" + host + ">"
+	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		problems = append(problems, fmt.Sprintf("ORGID_MAIL_FROM %q is not an email address: %v", c.MailFrom, err))
+	}
+	return problems
 }
 
 // Secure reports whether the external URL is https (Secure cookies, HSTS).
