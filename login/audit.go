@@ -9,12 +9,16 @@ import (
 	"github.com/orgid/orgid/storage"
 )
 
-// Audit actions of a user's own changes to their second factor, beside
-// the management API's "user.mfa_reset" of an admin (GET
-// /admin/audit-log).
+// Audit actions of a user's own changes to their account (second factor,
+// email verification, password reset, joining through an invitation),
+// beside the management API's actions of admins such as "user.mfa_reset"
+// (GET /admin/audit-log).
 const (
-	auditMFAEnrol  = "user.mfa_enrol"
-	auditMFARemove = "user.mfa_remove"
+	auditMFAEnrol       = "user.mfa_enrol"
+	auditMFARemove      = "user.mfa_remove"
+	auditEmailVerify    = "user.email_verify"
+	auditPasswordReset  = "user.password_reset"
+	auditInvitationJoin = "organization.invitation.accept"
 )
 
 // selfAudit appends the audit entry of a change a signed-in user made to

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/orgid/orgid/internal/mail"
 	"github.com/orgid/orgid/internal/password"
 	"github.com/orgid/orgid/internal/secure"
 	"github.com/orgid/orgid/storage"
@@ -25,7 +26,7 @@ type Flow interface {
 }
 
 // Config configures a Handler. Store, State.KV, Flow, ExternalURL,
-// CSRFKey and Sealer are required; the rest have defaults.
+// CSRFKey, Sealer and Mail are required; the rest have defaults.
 type Config struct {
 	Store storage.Store
 	State storage.State
@@ -39,6 +40,9 @@ type Config struct {
 	// Sealer seals TOTP secrets at rest and keys the recovery-code hashes
 	// (the master key's *keys.Sealer).
 	Sealer Sealer
+	// Mail queues the messages the pages send (verification, password
+	// reset) in the durable outbox, inside the transaction of their change.
+	Mail *mail.Outbox
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// AuthRequestTTL is how long a completed auth request waits for the
@@ -95,6 +99,8 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("login: Config.CSRFKey must be at least 32 bytes")
 	case cfg.Sealer == nil:
 		return nil, errors.New("login: Config.Sealer is required")
+	case cfg.Mail == nil:
+		return nil, errors.New("login: Config.Mail is required")
 	}
 	u, err := url.Parse(cfg.ExternalURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -163,6 +169,14 @@ func (h *Handler) Register(r *mux.Router) {
 	r.HandleFunc("/account/security", h.getSecurity).Methods(http.MethodGet)
 	r.HandleFunc("/account/security", h.postSecurity).Methods(http.MethodPost)
 	r.HandleFunc("/account/security/totp.png", h.getTOTPImage).Methods(http.MethodGet)
+	r.HandleFunc("/verify-email", h.getVerifyEmail).Methods(http.MethodGet)
+	r.HandleFunc("/verify-email/resend", h.postVerifyResend).Methods(http.MethodPost)
+	r.HandleFunc("/password-reset", h.getPasswordReset).Methods(http.MethodGet)
+	r.HandleFunc("/password-reset", h.postPasswordReset).Methods(http.MethodPost)
+	r.HandleFunc("/password-reset/new", h.getNewPassword).Methods(http.MethodGet)
+	r.HandleFunc("/password-reset/new", h.postNewPassword).Methods(http.MethodPost)
+	r.HandleFunc("/invitation", h.getInvitation).Methods(http.MethodGet)
+	r.HandleFunc("/invitation", h.postInvitation).Methods(http.MethodPost)
 }
 
 // Assets returns the static files of the pages (style sheet, logo), to be
@@ -173,4 +187,22 @@ func (h *Handler) Assets() http.Handler { return assetHandler() }
 // request, built from the external URL so that it is right behind a proxy.
 func (h *Handler) pageURL(tenantID, page, authRequestID string) string {
 	return h.external + "/t/" + url.PathEscape(tenantID) + "/" + page + "?authRequestID=" + url.QueryEscape(authRequestID)
+}
+
+// localPath is the absolute path of one of this package's pages, for
+// form actions: pages live at different depths (/password-reset/new), so
+// relative actions would not all resolve alike.
+func (h *Handler) localPath(tenantID, page string) string {
+	return h.basePath + "/t/" + url.PathEscape(tenantID) + "/" + page
+}
+
+// tenantURL is the absolute URL of page under the external URL, with
+// rawQuery (already encoded) when not empty: for links in mail and on
+// pages.
+func (h *Handler) tenantURL(tenantID, page, rawQuery string) string {
+	u := h.external + "/t/" + url.PathEscape(tenantID) + "/" + page
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	return u
 }

@@ -18,8 +18,10 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/orgid/orgid/internal/httpx"
+	"github.com/orgid/orgid/internal/mail"
 	"github.com/orgid/orgid/internal/password"
 	"github.com/orgid/orgid/internal/secure"
+	"github.com/orgid/orgid/keys"
 	"github.com/orgid/orgid/storage"
 	"github.com/orgid/orgid/storage/memstore"
 	"github.com/orgid/orgid/storage/sqlstore/sqltest"
@@ -53,6 +55,8 @@ type env struct {
 	h      *Handler
 	router http.Handler
 	tenant storage.Tenant
+	// sealer seals the outbox's messages (mail.Open reads them).
+	sealer *keys.Sealer
 }
 
 type envOption func(*Config, *storage.Tenant)
@@ -69,6 +73,13 @@ func withKV(wrap func(storage.Ephemeral) storage.Ephemeral) envOption {
 	return func(c *Config, _ *storage.Tenant) { c.State.KV = wrap(c.State.KV) }
 }
 
+// withPostgres runs the env on PostgreSQL (ORGID_TEST_DATABASE_URL); the
+// test is skipped when it is unset. SQLite otherwise.
+func withPostgres(t *testing.T) envOption {
+	store := sqltest.Postgres(t)
+	return func(c *Config, _ *storage.Tenant) { c.Store = store }
+}
+
 func withConfig(f func(*Config)) envOption {
 	return func(c *Config, _ *storage.Tenant) { f(c) }
 }
@@ -79,15 +90,15 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	clk := fakeclock.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 	kv := memstore.New(memstore.WithClock(clk.Now))
 	t.Cleanup(func() { kv.Close() })
-	store := sqltest.SQLite(t)
+	sealer := testSealer(t)
 
 	cfg := Config{
-		Store:       store,
 		State:       storage.State{KV: kv},
 		Flow:        testFlow{},
 		ExternalURL: "http://orgid.test",
 		CSRFKey:     []byte("0123456789abcdef0123456789abcdef"),
-		Sealer:      testSealer(t),
+		Sealer:      sealer,
+		Mail:        mail.NewOutbox(sealer, clk.Now),
 		Now:         clk.Now,
 		Logger:      slog.New(slog.NewTextHandler(testLog{t}, nil)),
 	}
@@ -95,6 +106,10 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&cfg, &tenant)
 	}
+	if cfg.Store == nil {
+		cfg.Store = sqltest.SQLite(t)
+	}
+	store := cfg.Store
 	if err := store.CreateTenant(ctx, tenant); err != nil {
 		t.Fatalf("create tenant: %v", err)
 	}
@@ -126,7 +141,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		})
 	})
 	h.Register(sub)
-	return &env{t: t, clock: clk, store: store, state: cfg.State, h: h, router: r, tenant: tenant}
+	return &env{t: t, clock: clk, store: store, state: cfg.State, h: h, router: r, tenant: tenant, sealer: sealer}
 }
 
 // authRequest stores a fresh auth request of the test client, as op does

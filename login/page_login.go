@@ -1,12 +1,14 @@
 package login
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/orgid/orgid/internal/jit"
 	"github.com/orgid/orgid/internal/password"
 	"github.com/orgid/orgid/storage"
 )
@@ -101,6 +103,10 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.checkPassword(r, user, found, form.Password) {
+		if err := h.provisionAtSignIn(ctx, user); err != nil {
+			h.fail(w, r, "provision user", err, "tenant", tenantID, "user", user.ID)
+			return
+		}
 		h.afterPassword(w, r, f, user)
 		return
 	}
@@ -110,6 +116,21 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.InfoContext(ctx, "login: sign-in failed", "tenant", tenantID, "ip", limits[1].subject, "known_user", found)
 	h.renderLogin(w, r, http.StatusOK, f, form.Email, nil, msgBadCredentials)
+}
+
+// provisionAtSignIn runs just-in-time provisioning for a user whose email
+// is verified but who was never provisioned (an admin created them
+// verified), so that their first sign-in, for example through their
+// organization's organization= login, places them (DESIGN §3). Anyone else
+// is left alone without a write.
+func (h *Handler) provisionAtSignIn(ctx context.Context, user storage.User) error {
+	if !user.EmailVerified || !user.ProvisionedAt.IsZero() {
+		return nil
+	}
+	return h.cfg.Store.WithTx(ctx, func(tx storage.Store) error {
+		_, err := jit.Provision(ctx, tx, user, h.cfg.Now().UTC())
+		return err
+	})
 }
 
 // checkPassword verifies password for user, or against a dummy hash when

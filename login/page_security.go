@@ -54,16 +54,12 @@ func (h *Handler) loadAccount(w http.ResponseWriter, r *http.Request, v url.Valu
 		return nil, false
 	}
 	a := &account{tenant: tenant}
-	if id := authRequestID(v); id != "" {
-		ar, err := h.cfg.State.AuthRequest(ctx, tenant.ID, id)
-		switch {
-		case err == nil && !ar.Done && ar.Error == "":
-			a.authRequestID = ar.ID
-		case err != nil && !errors.Is(err, storage.ErrNotFound):
-			h.fail(w, r, "load auth request", err, "tenant", tenant.ID)
-			return nil, false
-		}
+	arID, err := h.pendingAuthRequestID(ctx, tenant.ID, v)
+	if err != nil {
+		h.fail(w, r, "load auth request", err, "tenant", tenant.ID)
+		return nil, false
 	}
+	a.authRequestID = arID
 	sess, sid, err := h.currentSession(w, r, tenant.ID)
 	if err != nil {
 		h.fail(w, r, "load session", err, "tenant", tenant.ID)
@@ -75,7 +71,7 @@ func (h *Handler) loadAccount(w http.ResponseWriter, r *http.Request, v url.Valu
 			return nil, false
 		}
 		h.message(w, r, http.StatusUnauthorized, "Sign in first",
-			"Sign in through your application, then come back to this page to manage two-step verification.", nil)
+			"Sign in through your application, then come back to this page.", nil)
 		return nil, false
 	}
 	user, err := h.cfg.Store.GetUser(ctx, tenant.ID, sess.UserID)
@@ -85,6 +81,26 @@ func (h *Handler) loadAccount(w http.ResponseWriter, r *http.Request, v url.Valu
 	}
 	a.sess, a.sid, a.user = sess, sid, user
 	return a, true
+}
+
+// pendingAuthRequestID returns the authRequestID of v when it names an
+// auth request of the tenant that is still waiting for its sign-in, or
+// "": pages that may be a step of a sign-in (or not) lead back to it.
+func (h *Handler) pendingAuthRequestID(ctx context.Context, tenantID string, v url.Values) (string, error) {
+	id := authRequestID(v)
+	if id == "" {
+		return "", nil
+	}
+	ar, err := h.cfg.State.AuthRequest(ctx, tenantID, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", err
+	case ar.Done || ar.Error != "":
+		return "", nil
+	}
+	return ar.ID, nil
 }
 
 func (a *account) issuer() string {

@@ -28,7 +28,8 @@ func (h *Handler) getSignup(w http.ResponseWriter, r *http.Request) {
 }
 
 // postSignup serves POST /signup: it creates the user (and their personal
-// organization) and signs them in.
+// organization), mails them the link that verifies their email, and signs
+// them in.
 func (h *Handler) postSignup(w http.ResponseWriter, r *http.Request) {
 	f, ok := h.pendingFlow(w, r)
 	if !ok {
@@ -56,7 +57,7 @@ func (h *Handler) postSignup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "hash password", err)
 		return
 	}
-	user, err := h.createAccount(ctx, f.tenant, form, hash)
+	user, err := h.createAccount(ctx, f.tenant, form, hash, f.ar.ID)
 	if errors.Is(err, errEmailTaken) {
 		h.renderSignup(w, r, http.StatusUnprocessableEntity, f, form, fieldErrors{fieldEmail: msgEmailTaken})
 		return
@@ -70,11 +71,26 @@ func (h *Handler) postSignup(w http.ResponseWriter, r *http.Request) {
 }
 
 // createAccount writes the user and, when the tenant wants one, their
-// personal organization with them as owner, all in one transaction.
-func (h *Handler) createAccount(ctx context.Context, tenant storage.Tenant, form signupForm, hash string) (storage.User, error) {
+// personal organization with them as owner, and queues the mail with the
+// link that verifies their email, all in one transaction. The email stays
+// unverified until the link is followed; the link leads back to the
+// sign-in of authRequestID.
+func (h *Handler) createAccount(ctx context.Context, tenant storage.Tenant, form signupForm, hash, authRequestID string) (storage.User, error) {
 	now := h.cfg.Now().UTC()
-	user := storage.User{
-		TenantID:      tenant.ID,
+	user := newAccount(tenant.ID, form, hash, now)
+	err := h.cfg.Store.WithTx(ctx, func(tx storage.Store) error {
+		if err := insertAccount(ctx, tx, tenant, user); err != nil {
+			return err
+		}
+		return h.sendVerification(ctx, tx, tenant, user, authRequestID, now)
+	})
+	return user, err
+}
+
+// newAccount is the user a registration creates, its email unverified.
+func newAccount(tenantID string, form signupForm, hash string, now time.Time) storage.User {
+	return storage.User{
+		TenantID:      tenantID,
 		ID:            secure.ID("usr"),
 		Email:         form.Email,
 		EmailVerified: false,
@@ -83,29 +99,32 @@ func (h *Handler) createAccount(ctx context.Context, tenant storage.Tenant, form
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}
-	err := h.cfg.Store.WithTx(ctx, func(tx storage.Store) error {
-		if err := tx.CreateUser(ctx, user); err != nil {
-			if errors.Is(err, storage.ErrAlreadyExists) {
-				return errEmailTaken
-			}
-			return err
+}
+
+// insertAccount writes user and, when the tenant wants one, their
+// personal organization with them as owner, through tx. errEmailTaken
+// when the email has an account already.
+func insertAccount(ctx context.Context, tx storage.Store, tenant storage.Tenant, user storage.User) error {
+	if err := tx.CreateUser(ctx, user); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return errEmailTaken
 		}
-		if !tenant.Settings.PersonalOrganization {
-			return nil
-		}
-		org := personalOrganization(tenant.ID, form.Name, now)
-		if err := tx.CreateOrganization(ctx, org); err != nil {
-			return err
-		}
-		return tx.AddMembership(ctx, storage.Membership{
-			TenantID:       tenant.ID,
-			OrganizationID: org.ID,
-			UserID:         user.ID,
-			Roles:          []string{storage.RoleOwner},
-			JoinedAt:       now,
-		})
+		return err
+	}
+	if !tenant.Settings.PersonalOrganization {
+		return nil
+	}
+	org := personalOrganization(tenant.ID, user.Name, user.CreatedAt)
+	if err := tx.CreateOrganization(ctx, org); err != nil {
+		return err
+	}
+	return tx.AddMembership(ctx, storage.Membership{
+		TenantID:       tenant.ID,
+		OrganizationID: org.ID,
+		UserID:         user.ID,
+		Roles:          []string{storage.RoleOwner},
+		JoinedAt:       user.CreatedAt,
 	})
-	return user, err
 }
 
 // personalOrganization is the organization a new user owns. Its slug is

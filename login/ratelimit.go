@@ -17,11 +17,20 @@ import (
 // failures count; a limit reached blocks even the right password until
 // the window resets, so that a correct guess is not distinguishable.
 
-// limit is one counter that a sign-in attempt is checked against.
+// limit is one counter that an attempt is checked against.
 type limit struct {
 	name    string
 	subject string
 	max     int
+	// window is the counter's fixed window; Config.FailureWindow when zero.
+	window time.Duration
+}
+
+func (h *Handler) window(l limit) time.Duration {
+	if l.window > 0 {
+		return l.window
+	}
+	return h.cfg.FailureWindow
 }
 
 func (h *Handler) signInLimits(r *http.Request, email string) []limit {
@@ -37,7 +46,7 @@ func (h *Handler) limited(ctx context.Context, tenantID string, ls []limit) (boo
 	var blocked bool
 	var wait time.Duration
 	for _, l := range ls {
-		n, ttl, err := h.cfg.State.Hits(ctx, tenantID, l.name, l.subject, 0, h.cfg.FailureWindow)
+		n, ttl, err := h.cfg.State.Hits(ctx, tenantID, l.name, l.subject, 0, h.window(l))
 		if err != nil {
 			return false, 0, err
 		}
@@ -51,12 +60,28 @@ func (h *Handler) limited(ctx context.Context, tenantID string, ls []limit) (boo
 
 // recordFailure adds one failed attempt to every counter.
 func (h *Handler) recordFailure(ctx context.Context, tenantID string, ls []limit) error {
+	return h.hit(ctx, tenantID, ls)
+}
+
+// hit adds one to every counter.
+func (h *Handler) hit(ctx context.Context, tenantID string, ls []limit) error {
 	for _, l := range ls {
-		if _, _, err := h.cfg.State.Hits(ctx, tenantID, l.name, l.subject, 1, h.cfg.FailureWindow); err != nil {
+		if _, _, err := h.cfg.State.Hits(ctx, tenantID, l.name, l.subject, 1, h.window(l)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// spend is limited followed, when no limit is reached, by one hit on
+// every counter: for actions that count every use (mail sent), not only
+// failures. It reports whether the action is blocked and for how long.
+func (h *Handler) spend(ctx context.Context, tenantID string, ls []limit) (bool, time.Duration, error) {
+	blocked, wait, err := h.limited(ctx, tenantID, ls)
+	if err != nil || blocked {
+		return blocked, wait, err
+	}
+	return false, 0, h.hit(ctx, tenantID, ls)
 }
 
 // retryAfter is the Retry-After value (RFC 9110 §10.2.3) for wait: whole
@@ -69,8 +94,12 @@ func retryAfter(wait time.Duration) int {
 // retryAfterText says wait in words for the page.
 func retryAfterText(wait time.Duration) string {
 	m := (retryAfter(wait) + 59) / 60
-	if m <= 1 {
+	switch {
+	case m <= 1:
 		return "a minute"
+	case m <= 90:
+		return strconv.Itoa(m) + " minutes"
 	}
-	return strconv.Itoa(m) + " minutes"
+	hrs := (m + 59) / 60
+	return strconv.Itoa(hrs) + " hours"
 }

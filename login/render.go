@@ -25,6 +25,11 @@ const (
 	pageRecovery      = "recovery.html"
 	pageSecurity      = "security.html"
 	pageRecoveryCodes = "recovery_codes.html"
+
+	pageVerifyEmail   = "verify_email.html"
+	pagePasswordReset = "password_reset.html"
+	pageNewPassword   = "password_new.html"
+	pageInvitation    = "invitation.html"
 )
 
 // pages holds one parsed template set per page, each on the shared layout.
@@ -34,7 +39,10 @@ type pages struct {
 
 func loadPages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}
-	for _, name := range []string{pageLogin, pageSignup, pageMessage, pageMFA, pageRecovery, pageSecurity, pageRecoveryCodes} {
+	for _, name := range []string{
+		pageLogin, pageSignup, pageMessage, pageMFA, pageRecovery, pageSecurity, pageRecoveryCodes,
+		pageVerifyEmail, pagePasswordReset, pageNewPassword, pageInvitation,
+	} {
 		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
 		if err != nil {
 			return nil, fmt.Errorf("login: parse %s: %w", name, err)
@@ -71,6 +79,16 @@ type pageData struct {
 	Secret        string   // the pending factor's secret, for typing in by hand
 	QRURL         string   // same-origin image of the pending factor's key URI
 	RecoveryCodes []string // shown once, after enrolment
+
+	// Pages reached by a link from mail (verification, password reset,
+	// invitation). Action is the form's action (an absolute path); Token
+	// the link's secret, carried in a hidden field.
+	Action    string
+	Token     string
+	CanResend bool     // offer to send the verification link again
+	Mode      string   // invitation: invitationAccept, invitationSignIn or invitationSignUp
+	Roles     []string // invitation: the roles offered
+	AskCode   bool     // invitation sign-in: the user has a second factor
 
 	// Message pages.
 	Heading string

@@ -24,9 +24,10 @@ const (
 // a wiring fault, never the user's.
 var errNoTenant = errors.New("login: no tenant in request context")
 
-// currentSession returns the browser's session in tenant and its ID when it is still
-// valid (not past SessionTTL by Config.Now, user still there), or nil. A
-// stale session is deleted and its cookie cleared.
+// currentSession returns the browser's session in tenant and its ID when
+// it is still valid (not past SessionTTL by Config.Now, user still there,
+// not ended by a password reset), or nil. A stale session is deleted and
+// its cookie cleared.
 func (h *Handler) currentSession(w http.ResponseWriter, r *http.Request, tenantID string) (*storage.Session, string, error) {
 	ctx := r.Context()
 	sid := httpx.SessionID(r.Header, tenantID, h.secure)
@@ -43,11 +44,16 @@ func (h *Handler) currentSession(w http.ResponseWriter, r *http.Request, tenantI
 	}
 	stale := sess.TenantID != tenantID || !h.cfg.Now().Before(sess.CreatedAt.Add(h.cfg.SessionTTL))
 	if !stale {
-		_, err = h.cfg.Store.GetUser(ctx, tenantID, sess.UserID)
-		if errors.Is(err, storage.ErrNotFound) {
+		user, err := h.cfg.Store.GetUser(ctx, tenantID, sess.UserID)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
 			stale = true
-		} else if err != nil {
+		case err != nil:
 			return nil, "", err
+		default:
+			// A password reset ends every session started before it
+			// (User.SessionsNotBefore).
+			stale = sess.CreatedAt.Before(user.SessionsNotBefore)
 		}
 	}
 	if stale {

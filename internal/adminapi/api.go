@@ -111,6 +111,15 @@ func (h *Handler) Register(r *mux.Router) {
 	admin(http.MethodGet, "/organizations/{orgId}/keys", h.listAuthKeys)
 	admin(http.MethodPost, "/organizations/{orgId}/keys", h.createAuthKey)
 	admin(http.MethodDelete, "/organizations/{orgId}/keys/{kid}", h.revokeAuthKey)
+	admin(http.MethodGet, "/organizations/{orgId}/jit/email-domains", h.getJITEmailDomains)
+	admin(http.MethodPut, "/organizations/{orgId}/jit/email-domains", h.setJITEmailDomains)
+	admin(http.MethodGet, "/organizations/{orgId}/jit/roles", h.getJITRoles)
+	admin(http.MethodPut, "/organizations/{orgId}/jit/roles", h.setJITRoles)
+	admin(http.MethodGet, "/organizations/{orgId}/invitations", h.listInvitations)
+	admin(http.MethodPost, "/organizations/{orgId}/invitations", h.createInvitation)
+	admin(http.MethodGet, "/organizations/{orgId}/invitations/{invitationId}", h.getInvitation)
+	admin(http.MethodDelete, "/organizations/{orgId}/invitations/{invitationId}", h.revokeInvitation)
+	admin(http.MethodPost, "/organizations/{orgId}/invitations/{invitationId}/resend", h.resendInvitation)
 	admin(http.MethodGet, "/organization-permissions", h.listPermissions)
 	admin(http.MethodPost, "/organization-permissions", h.createPermission)
 	admin(http.MethodGet, "/organization-roles", h.listTemplateRoles)
@@ -130,6 +139,10 @@ func (h *Handler) Register(r *mux.Router) {
 	admin(http.MethodGet, "/tenants", h.listTenants)
 	admin(http.MethodPost, "/tenants", h.createTenant)
 	admin(http.MethodGet, "/audit-log", h.listAudit)
+	// The mail outbox: management API only, as its messages carry live
+	// links.
+	admin(http.MethodGet, "/mail", h.listMail)
+	admin(http.MethodGet, "/mail/{mailId}", h.getMail)
 
 	// The organization self-service API: the same operations on the
 	// caller's own organization, each behind one permission (DESIGN §4:
@@ -168,6 +181,17 @@ func (h *Handler) Register(r *mux.Router) {
 	member(http.MethodGet, "/keys", "read:keys", h.listAuthKeys)
 	member(http.MethodPost, "/keys", "write:keys", h.createAuthKey)
 	member(http.MethodDelete, "/keys/{kid}", "write:keys", h.revokeAuthKey)
+	// Just-in-time provisioning is one of the organization's settings.
+	member(http.MethodGet, "/jit/email-domains", "read:organization", h.getJITEmailDomains)
+	member(http.MethodPut, "/jit/email-domains", "write:organization", h.setJITEmailDomains)
+	member(http.MethodGet, "/jit/roles", "read:organization", h.getJITRoles)
+	member(http.MethodPut, "/jit/roles", "write:organization", h.setJITRoles)
+	// Invitations make members: members' permissions.
+	member(http.MethodGet, "/invitations", "read:members", h.listInvitations)
+	member(http.MethodPost, "/invitations", "write:members", h.createInvitation)
+	member(http.MethodGet, "/invitations/{invitationId}", "read:members", h.getInvitation)
+	member(http.MethodDelete, "/invitations/{invitationId}", "write:members", h.revokeInvitation)
+	member(http.MethodPost, "/invitations/{invitationId}/resend", "write:members", h.resendInvitation)
 
 	for _, p := range paths {
 		api.Handle(p, byPath[p])

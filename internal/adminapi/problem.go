@@ -62,6 +62,7 @@ var titles = map[string]string{
 	"last-owner":              "Last owner",
 	"no-client-secret":        "No client secret",
 	"already-revoked":         "Already revoked",
+	"already-accepted":        "Already accepted",
 	"unavailable":             "Service unavailable",
 	"internal":                "Internal error",
 }

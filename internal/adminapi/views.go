@@ -183,3 +183,56 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// invitationView never holds the link: its secret is only in the mail.
+type invitationView struct {
+	ID             string    `json:"id"`
+	OrganizationID string    `json:"organization_id"`
+	Email          string    `json:"email"`
+	Roles          []string  `json:"roles"`
+	Status         string    `json:"status"`
+	ExpiresAt      time.Time `json:"expires_at"`
+	CreatedAt      time.Time `json:"created_at"`
+	InviterID      string    `json:"inviter_id"`
+}
+
+// viewInvitation shows an invitation as manage returns it: its Status is
+// the status at the time of the call (expired included).
+func viewInvitation(i storage.Invitation) invitationView {
+	return invitationView{
+		ID: i.ID, OrganizationID: i.OrganizationID, Email: i.Email, Roles: nonNil(i.Roles), Status: string(i.Status),
+		ExpiresAt: i.ExpiresAt.UTC(), CreatedAt: i.CreatedAt.UTC(), InviterID: i.InviterID,
+	}
+}
+
+// mailView is an outbox message without its parts.
+type mailView struct {
+	ID        string    `json:"id"`
+	To        string    `json:"to"`
+	Subject   string    `json:"subject"`
+	Kind      string    `json:"kind"`
+	Status    string    `json:"status"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	CreatedAt time.Time `json:"created_at"`
+	// SentAt is null until the message was sent or logged.
+	SentAt *time.Time `json:"sent_at"`
+	// NextAttemptAt is null unless the message is pending.
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+}
+
+func viewMail(m storage.MailMessage) mailView {
+	v := mailView{ID: m.ID, To: m.To, Subject: m.Subject, Kind: m.Kind, Status: string(m.Status), Attempts: m.Attempts,
+		LastError: m.LastError, CreatedAt: m.CreatedAt.UTC(), SentAt: optionalTime(m.SentAt)}
+	if m.Status == storage.MailPending {
+		v.NextAttemptAt = optionalTime(m.NextAttemptAt)
+	}
+	return v
+}
+
+// mailBodyView is one outbox message with its parts.
+type mailBodyView struct {
+	mailView
+	TextBody string `json:"text_body"`
+	HTMLBody string `json:"html_body"`
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/orgid/orgid/internal/mail"
 	"github.com/orgid/orgid/internal/secure"
 	"github.com/orgid/orgid/storage"
 )
@@ -16,6 +17,13 @@ type Config struct {
 	Store storage.Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Mail queues invitation messages in the durable outbox, inside the
+	// transaction that creates or renews the invitation.
+	Mail *mail.Outbox
+	// ExternalURL is the public base URL that mail links start with.
+	ExternalURL string
+	// Sealer opens the sealed bodies of outbox messages for the console.
+	Sealer mail.Sealer
 	// SetupTenant makes a new tenant ready to serve: signing keys and the
 	// organization template. It must be idempotent (server.EnsureTenant).
 	SetupTenant func(ctx context.Context, tenantID, name string) error
@@ -48,6 +56,9 @@ type Service struct {
 	appChanged func(tenantID, clientID string)
 	// authKeyRevoked is Config.AuthKeyRevoked.
 	authKeyRevoked func(tenantID, kid string)
+	mail           *mail.Outbox
+	externalURL    string
+	sealer         mail.Sealer
 	log            *slog.Logger
 }
 
@@ -58,7 +69,8 @@ func New(cfg Config) *Service {
 		now = time.Now
 	}
 	s := &Service{store: cfg.Store, setup: cfg.SetupTenant, template: cfg.Template, appGone: cfg.ApplicationDeleted,
-		appChanged: cfg.ApplicationChanged, authKeyRevoked: cfg.AuthKeyRevoked, log: cfg.Logger}
+		appChanged: cfg.ApplicationChanged, authKeyRevoked: cfg.AuthKeyRevoked, log: cfg.Logger,
+		mail: cfg.Mail, externalURL: cfg.ExternalURL, sealer: cfg.Sealer}
 	// The stores keep times to the microsecond: cut them there before
 	// they are stored, so that the answer to a change shows the same
 	// created_at (joined_at...) as every later read of it.

@@ -91,13 +91,19 @@ func newEnv(t testing.TB, b backend) *env {
 	return newEnvWith(t, clock, store, eph, advance)
 }
 
-func newEnvWith(t testing.TB, clock *fakeClock, store storage.Store, eph storage.Ephemeral, advance func(time.Duration)) *env {
+// newEnvWith starts orgid on the given stores; opts may change its
+// options (configuration included) before it starts.
+func newEnvWith(t testing.TB, clock *fakeClock, store storage.Store, eph storage.Ephemeral, advance func(time.Duration), opts ...func(*server.Options)) *env {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	e := &env{t: t, ctx: context.Background(), clock: clock, advanceEph: advance, ts: ts, logs: &e2etest.Buffer{}}
 	cfg := testConfig(t, "http://"+ts.Listener.Addr().String())
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(e.ctx, server.Options{Config: cfg, Logger: log, Now: clock.Now, Store: store, Ephemeral: eph})
+	o := server.Options{Config: cfg, Logger: log, Now: clock.Now, Store: store, Ephemeral: eph}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srv, err := server.New(e.ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orgid/orgid/internal/adminapi"
 	"github.com/orgid/orgid/internal/config"
+	"github.com/orgid/orgid/internal/mail"
 	"github.com/orgid/orgid/internal/manage"
 	"github.com/orgid/orgid/keys"
 	"github.com/orgid/orgid/login"
@@ -31,6 +32,11 @@ type Options struct {
 	// configuration names; Close does not close them.
 	Store     storage.Store
 	Ephemeral storage.Ephemeral
+	// MailPollInterval and MailMinBackoff, when set, replace the mail
+	// sender's defaults (mail.DefaultPollInterval, DefaultMinBackoff) so
+	// that tests see mail, and its retries, quickly.
+	MailPollInterval time.Duration
+	MailMinBackoff   time.Duration
 }
 
 // Server is an assembled orgid.
@@ -41,7 +47,9 @@ type Server struct {
 	Keys     *keys.Manager
 	Provider *op.Provider
 	// Manage runs management operations (the APIs call it; tests may too).
-	Manage  *manage.Service
+	Manage *manage.Service
+	// Outbox queues mail in the durable outbox.
+	Outbox  *mail.Outbox
 	Handler http.Handler
 
 	log     *slog.Logger
@@ -97,6 +105,11 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 	}
 	s.State = storage.State{KV: eph}
 
+	s.Outbox = mail.NewOutbox(sealer, s.now)
+	if err := s.startMail(o, sealer); err != nil {
+		return nil, err
+	}
+
 	s.Keys = keys.NewManager(s.Store, sealer, keys.WithClock(s.now), keys.WithRetention(retention(cfg)))
 
 	if err := s.bootstrap(ctx); err != nil {
@@ -129,6 +142,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		ExternalURL:    cfg.ExternalURL,
 		CSRFKey:        derive(masterKey, "csrf"),
 		Sealer:         sealer,
+		Mail:           s.Outbox,
 		Now:            s.now,
 		AuthRequestTTL: cfg.AuthRequestTTL,
 		SessionTTL:     cfg.SessionTTL,
@@ -140,6 +154,9 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 	s.Manage = manage.New(manage.Config{
 		Store:              s.Store,
 		Now:                s.now,
+		Mail:               s.Outbox,
+		ExternalURL:        cfg.ExternalURL,
+		Sealer:             sealer,
 		SetupTenant:        s.EnsureTenant,
 		Template:           EnsureTemplate,
 		ApplicationDeleted: s.Provider.ForgetClient,
@@ -254,6 +271,37 @@ func (s *Server) startGC() {
 			}
 		}
 	}()
+}
+
+// startMail starts the sender that drains the outbox, over SMTP or into
+// the log, and has the Outbox wake it. Close stops it before the stores
+// close.
+func (s *Server) startMail(o Options, sealer mail.Sealer) error {
+	transport := mail.NewLogTransport(s.log)
+	if s.Config.SMTPURL != "" {
+		var err error
+		if transport, err = mail.NewSMTPTransport(s.Config.SMTPURL, s.Config.MailFrom); err != nil {
+			return fmt.Errorf("ORGID_SMTP_URL: %w", err)
+		}
+	} else {
+		s.log.Info("no ORGID_SMTP_URL: mail is written to the log (links included) and kept in the outbox")
+	}
+	sender, err := mail.NewSender(mail.SenderConfig{
+		Store: s.Store, Sealer: sealer, Transport: transport, Now: s.now, Logger: s.log,
+		PollInterval: o.MailPollInterval, MinBackoff: o.MailMinBackoff,
+	})
+	if err != nil {
+		return err
+	}
+	s.Outbox.OnEnqueue(sender.Kick)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sender.Run(ctx)
+	}()
+	s.closers = append(s.closers, func() error { cancel(); <-done; return nil })
+	return nil
 }
 
 // apiTokens lets the APIs verify access tokens without importing op.
