@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/orgid/orgid/internal/jit"
 	"github.com/orgid/orgid/internal/mail"
 	"github.com/orgid/orgid/internal/secure"
 	"github.com/orgid/orgid/storage"
@@ -64,38 +65,31 @@ func linkQuery(token, authRequestID string) string {
 // sendVerification issues a verification link for user and queues its
 // mail, through tx.
 func (h *Handler) sendVerification(ctx context.Context, tx storage.Store, tenant storage.Tenant, user storage.User, authRequestID string, now time.Time) error {
-	token, err := issueEmailLink(ctx, tx, storage.EmailTokenVerify, user, now, verifyLinkTTL)
-	if err != nil {
-		return err
-	}
-	msg, err := mail.VerifyEmail(mail.VerifyEmailData{
-		TenantID: tenant.ID,
-		Product:  productName(tenant),
-		To:       user.Email,
-		Name:     user.Name,
-		Link:     h.tenantURL(tenant.ID, "verify-email", linkQuery(token, authRequestID)),
-		ValidFor: verifyLinkTTL,
-	})
-	if err != nil {
-		return err
-	}
-	return h.cfg.Mail.Enqueue(ctx, tx, msg)
+	return h.sendLink(ctx, tx, tenant, user, storage.EmailTokenVerify, "verify-email", verifyLinkTTL, mail.VerifyEmail, authRequestID, now)
 }
 
 // sendPasswordReset issues a password-reset link for user and queues its
 // mail, through tx.
 func (h *Handler) sendPasswordReset(ctx context.Context, tx storage.Store, tenant storage.Tenant, user storage.User, authRequestID string, now time.Time) error {
-	token, err := issueEmailLink(ctx, tx, storage.EmailTokenReset, user, now, resetLinkTTL)
+	return h.sendLink(ctx, tx, tenant, user, storage.EmailTokenReset, "password-reset/new", resetLinkTTL, mail.PasswordReset, authRequestID, now)
+}
+
+// sendLink issues a single-use link of kind to page for user, valid for
+// ttl, and queues the message render makes of it, through tx.
+func (h *Handler) sendLink(ctx context.Context, tx storage.Store, tenant storage.Tenant, user storage.User,
+	kind storage.EmailTokenKind, page string, ttl time.Duration, render func(mail.LinkData) (mail.Message, error),
+	authRequestID string, now time.Time) error {
+	token, err := issueEmailLink(ctx, tx, kind, user, now, ttl)
 	if err != nil {
 		return err
 	}
-	msg, err := mail.PasswordReset(mail.PasswordResetData{
+	msg, err := render(mail.LinkData{
 		TenantID: tenant.ID,
 		Product:  productName(tenant),
 		To:       user.Email,
 		Name:     user.Name,
-		Link:     h.tenantURL(tenant.ID, "password-reset/new", linkQuery(token, authRequestID)),
-		ValidFor: resetLinkTTL,
+		Link:     h.tenantURL(tenant.ID, page, linkQuery(token, authRequestID)),
+		ValidFor: ttl,
 	})
 	if err != nil {
 		return err
@@ -109,4 +103,17 @@ func productName(t storage.Tenant) string {
 		return t.Name
 	}
 	return "orgid"
+}
+
+// verifyEmail stores user with a verified email (and whatever else the
+// caller changed in it) and runs just-in-time provisioning, which the
+// first verified sight of an email triggers (internal/jit), through tx.
+func verifyEmail(ctx context.Context, tx storage.Store, user storage.User, now time.Time) error {
+	user.EmailVerified = true
+	user.UpdatedAt = now
+	if err := tx.UpdateUser(ctx, user); err != nil {
+		return err
+	}
+	_, err := jit.Provision(ctx, tx, user, now)
+	return err
 }

@@ -386,13 +386,10 @@ func (h *Handler) acceptInvitation(ctx context.Context, tx storage.Store, iv *in
 		return err
 	}
 	if !user.EmailVerified {
-		user.EmailVerified = true
-		user.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, user); err != nil {
+		if err := verifyEmail(ctx, tx, user, now); err != nil {
 			return err
 		}
-	}
-	if _, err := jit.Provision(ctx, tx, user, now); err != nil {
+	} else if _, err := jit.Provision(ctx, tx, user, now); err != nil {
 		return err
 	}
 	details, err := json.Marshal(map[string]any{"invitation_id": iv.inv.ID, "user_id": user.ID, "roles": roles})

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/orgid/orgid/internal/httpx"
-	"github.com/orgid/orgid/internal/jit"
 	"github.com/orgid/orgid/internal/password"
 	"github.com/orgid/orgid/internal/secure"
 	"github.com/orgid/orgid/storage"
@@ -276,16 +275,10 @@ func (h *Handler) resetPassword(ctx context.Context, tenantID string, tokenHash 
 			return errLinkInvalid
 		}
 		user.PasswordHash = pwHash
-		user.EmailVerified = true
-		user.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, user); err != nil {
+		if err := verifyEmail(ctx, tx, user, now); err != nil {
 			return err
 		}
 		if err := tx.EndUserSessions(ctx, tenantID, user.ID, now); err != nil {
-			return err
-		}
-		user.SessionsNotBefore = now
-		if _, err := jit.Provision(ctx, tx, user, now); err != nil {
 			return err
 		}
 		return selfAudit(ctx, tx, tenantID, user.ID, auditPasswordReset, now)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/orgid/orgid/internal/httpx"
-	"github.com/orgid/orgid/internal/jit"
 	"github.com/orgid/orgid/internal/secure"
 	"github.com/orgid/orgid/storage"
 )
@@ -82,12 +81,7 @@ func (h *Handler) getVerifyEmail(w http.ResponseWriter, r *http.Request) {
 			already = true // an older link of a verified address: spent, nothing else
 			return nil
 		}
-		user.EmailVerified = true
-		user.UpdatedAt = now
-		if err := tx.UpdateUser(ctx, user); err != nil {
-			return err
-		}
-		if _, err := jit.Provision(ctx, tx, user, now); err != nil {
+		if err := verifyEmail(ctx, tx, user, now); err != nil {
 			return err
 		}
 		return selfAudit(ctx, tx, tenant.ID, user.ID, auditEmailVerify, now)

@@ -94,7 +94,7 @@ func newFixture(t *testing.T, dsn string) *fixture {
 func (f *fixture) enqueue(t *testing.T, st storage.MailStore, to string, n int) (storage.MailMessage, string) {
 	t.Helper()
 	link := fmt.Sprintf("https://id.acme.test/t/acme/verify/%d", n)
-	m, err := mail.VerifyEmail(mail.VerifyEmailData{TenantID: tenant, Product: "Acme", To: to, Name: "Alice", Link: link, ValidFor: 24 * time.Hour})
+	m, err := mail.VerifyEmail(mail.LinkData{TenantID: tenant, Product: "Acme", To: to, Name: "Alice", Link: link, ValidFor: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,8 +35,9 @@ var funcs = map[string]any{
 	"hours": hours,
 }
 
-// VerifyEmailData fills the verification message.
-type VerifyEmailData struct {
+// LinkData fills a message that carries a single-use link to a user:
+// verification and password reset.
+type LinkData struct {
 	TenantID string
 	// Product names the sender: the tenant's name.
 	Product string
@@ -44,16 +45,6 @@ type VerifyEmailData struct {
 	Name    string
 	Link    string
 	// ValidFor is how long the link works.
-	ValidFor time.Duration
-}
-
-// PasswordResetData fills the password-reset message.
-type PasswordResetData struct {
-	TenantID string
-	Product  string
-	To       string
-	Name     string
-	Link     string
 	ValidFor time.Duration
 }
 
@@ -72,12 +63,12 @@ type InvitationData struct {
 }
 
 // VerifyEmail renders the message that verifies an address.
-func VerifyEmail(d VerifyEmailData) (Message, error) {
+func VerifyEmail(d LinkData) (Message, error) {
 	return render(KindVerifyEmail, d.TenantID, d.To, "Verify your email address for "+d.Product, d)
 }
 
 // PasswordReset renders the message that resets a password.
-func PasswordReset(d PasswordResetData) (Message, error) {
+func PasswordReset(d LinkData) (Message, error) {
 	return render(KindPasswordReset, d.TenantID, d.To, "Reset your "+d.Product+" password", d)
 }
 
