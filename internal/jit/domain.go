@@ -3,6 +3,7 @@ package jit
 import (
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -20,11 +21,15 @@ var profile = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.Stric
 // labels: a bare "com" or "localhost" is not an organization's domain.
 func NormalizeDomain(s string) (string, error) {
 	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
-	if s == "" || strings.ContainsAny(s, "@/ ") {
+	// The profile lets invalid UTF-8 through (as U+FFFD, encoded into an
+	// A-label that it then refuses).
+	if s == "" || strings.ContainsAny(s, "@/ ") || !utf8.ValidString(s) {
 		return "", ErrInvalidDomain
 	}
 	d, err := profile.ToASCII(s)
-	if err != nil || !strings.Contains(d, ".") {
+	// ToASCII keeps an empty last label: "example.com.." would come out
+	// as "example.com.", and "a.." as "a.".
+	if err != nil || !strings.Contains(d, ".") || strings.HasSuffix(d, ".") {
 		return "", ErrInvalidDomain
 	}
 	return strings.ToLower(d), nil
