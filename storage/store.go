@@ -40,7 +40,12 @@ type Store interface {
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error
 	// DeleteExpired removes refresh tokens and revocations that expired
-	// before now. It is safe to run on many replicas at once.
+	// before now, email tokens that expired more than 7 days before now
+	// (kept a while so that a late click still gets the "link expired"
+	// page), and mail outbox messages sent or logged more than 30 days
+	// before now (failed ones: created more than 30 days before now);
+	// pending messages and invitations are never removed. It is safe to
+	// run on many replicas at once.
 	DeleteExpired(ctx context.Context, now time.Time) error
 	Close() error
 }

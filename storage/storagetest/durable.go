@@ -31,6 +31,7 @@ func RunStore(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		durableEmailTokenTests,
 		durableJITTests,
 		durableInvitationTests,
+		durableOnboardingExpiryTests,
 		durableTemplateTests,
 		durableAuditTests,
 		durablePageTests,
