@@ -4,6 +4,9 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
+
+	"github.com/orgid/orgid/internal/manage"
+	"github.com/orgid/orgid/storage"
 )
 
 // linkRequest links an m2m application to the organization in the path;
@@ -16,15 +19,10 @@ type linkRequest struct {
 const msgNoLink = "no such organization, or the application is not linked to it"
 
 func (h *Handler) listApplicationLinks(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	links, next, err := h.m.ListApplicationLinks(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
-	if err != nil {
-		return 0, nil, notFound(err, msgNoOrganization)
-	}
-	return http.StatusOK, listOf(links, next, viewApplicationLink), nil
+	return listed(r, func(p storage.Page) ([]manage.LinkedApplication, string, error) {
+		links, next, err := h.m.ListApplicationLinks(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
+		return links, next, notFound(err, msgNoOrganization)
+	}, viewApplicationLink)
 }
 
 func (h *Handler) linkApplication(w http.ResponseWriter, r *http.Request, c *call) (int, any, error) {

@@ -46,15 +46,9 @@ type ownedApplicationRequest struct {
 const msgNoApplication = "no such application"
 
 func (h *Handler) listApplications(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	apps, next, err := h.m.ListApplications(r.Context(), c.tenant.ID, p)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, listOf(apps, next, viewApplication), nil
+	return listed(r, func(p storage.Page) ([]storage.Application, string, error) {
+		return h.m.ListApplications(r.Context(), c.tenant.ID, p)
+	}, viewApplication)
 }
 
 // createApplication answers 201 with the client secret of a confidential
@@ -110,15 +104,9 @@ func (h *Handler) rotateApplicationSecret(_ http.ResponseWriter, r *http.Request
 const msgNoOwnedApplication = "this organization has no such application"
 
 func (h *Handler) listOwnedApplications(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	apps, next, err := h.m.ListOrganizationApplications(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, listOf(apps, next, viewApplication), nil
+	return listed(r, func(p storage.Page) ([]storage.Application, string, error) {
+		return h.m.ListOrganizationApplications(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
+	}, viewApplication)
 }
 
 func (h *Handler) createOwnedApplication(w http.ResponseWriter, r *http.Request, c *call) (int, any, error) {

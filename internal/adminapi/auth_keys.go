@@ -77,15 +77,10 @@ func (h *Handler) createAuthKey(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 func (h *Handler) listAuthKeys(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	list, next, err := h.m.ListAuthKeys(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
-	if err != nil {
-		return 0, nil, notFound(err, msgNoOrganization)
-	}
-	return http.StatusOK, listOf(list, next, viewAuthKey), nil
+	return listed(r, func(p storage.Page) ([]storage.AuthKey, string, error) {
+		list, next, err := h.m.ListAuthKeys(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
+		return list, next, notFound(err, msgNoOrganization)
+	}, viewAuthKey)
 }
 
 func (h *Handler) revokeAuthKey(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {

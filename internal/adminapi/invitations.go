@@ -43,15 +43,10 @@ func (h *Handler) createInvitation(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (h *Handler) listInvitations(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	invs, next, err := h.m.ListInvitations(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
-	if err != nil {
-		return 0, nil, notFound(err, msgNoOrganization)
-	}
-	return http.StatusOK, listOf(invs, next, viewInvitation), nil
+	return listed(r, func(p storage.Page) ([]storage.Invitation, string, error) {
+		invs, next, err := h.m.ListInvitations(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
+		return invs, next, notFound(err, msgNoOrganization)
+	}, viewInvitation)
 }
 
 func (h *Handler) getInvitation(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
+
+	"github.com/orgid/orgid/storage"
 )
 
 // The tenant's mail outbox (DESIGN §3), for its administrators: what was
@@ -14,15 +16,9 @@ import (
 const msgNoMail = "no such message in the outbox"
 
 func (h *Handler) listMail(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	msgs, next, err := h.m.ListMail(r.Context(), c.tenant.ID, p)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, listOf(msgs, next, viewMail), nil
+	return listed(r, func(p storage.Page) ([]storage.MailMessage, string, error) {
+		return h.m.ListMail(r.Context(), c.tenant.ID, p)
+	}, viewMail)
 }
 
 func (h *Handler) getMail(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {

@@ -24,15 +24,10 @@ type rolesRequest struct {
 const msgNoMember = "no such organization, or the user is not a member of it"
 
 func (h *Handler) listMembers(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	members, next, err := h.m.ListMembers(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
-	if err != nil {
-		return 0, nil, notFound(err, msgNoOrganization)
-	}
-	return http.StatusOK, listOf(members, next, viewMember), nil
+	return listed(r, func(p storage.Page) ([]storage.Member, string, error) {
+		members, next, err := h.m.ListMembers(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
+		return members, next, notFound(err, msgNoOrganization)
+	}, viewMember)
 }
 
 // addMembers answers 201 with the new members as {"items": [...]}, for one

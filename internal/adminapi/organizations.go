@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/orgid/orgid/internal/manage"
+	"github.com/orgid/orgid/storage"
 )
 
 // organizationRequest is the body of POST, PUT and PATCH on an
@@ -35,15 +36,9 @@ const (
 )
 
 func (h *Handler) listOrganizations(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	orgs, next, err := h.m.ListOrganizations(r.Context(), c.tenant.ID, p)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, listOf(orgs, next, viewOrganization), nil
+	return listed(r, func(p storage.Page) ([]storage.Organization, string, error) {
+		return h.m.ListOrganizations(r.Context(), c.tenant.ID, p)
+	}, viewOrganization)
 }
 
 func (h *Handler) createOrganization(w http.ResponseWriter, r *http.Request, c *call) (int, any, error) {

@@ -37,6 +37,21 @@ func page(r *http.Request) (storage.Page, error) {
 	return p, nil
 }
 
+// listed answers a list GET: the page the query asks for, read by fetch
+// (which maps its own errors, e.g. to 404 for a missing parent), each
+// item shown by view.
+func listed[S, T any](r *http.Request, fetch func(storage.Page) ([]S, string, error), view func(S) T) (int, any, error) {
+	p, err := page(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	items, next, err := fetch(p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, listOf(items, next, view), nil
+}
+
 // listOf maps one page of stored records to their JSON form.
 func listOf[S, T any](items []S, next string, view func(S) T) list[T] {
 	out := list[T]{Items: make([]T, 0, len(items)), NextPageToken: next}

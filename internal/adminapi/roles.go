@@ -6,6 +6,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/orgid/orgid/internal/manage"
+	"github.com/orgid/orgid/storage"
 )
 
 type permissionRequest struct {
@@ -27,15 +28,9 @@ func (b roleRequest) input() (manage.RoleInput, error) {
 }
 
 func (h *Handler) listPermissions(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	perms, next, err := h.m.ListPermissions(r.Context(), c.tenant.ID, p)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, listOf(perms, next, viewPermission), nil
+	return listed(r, func(p storage.Page) ([]storage.Permission, string, error) {
+		return h.m.ListPermissions(r.Context(), c.tenant.ID, p)
+	}, viewPermission)
 }
 
 func (h *Handler) createPermission(w http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
@@ -51,15 +46,9 @@ func (h *Handler) createPermission(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (h *Handler) listTemplateRoles(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	roles, next, err := h.m.ListTemplateRoles(r.Context(), c.tenant.ID, p)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, listOf(roles, next, viewRole), nil
+	return listed(r, func(p storage.Page) ([]storage.Role, string, error) {
+		return h.m.ListTemplateRoles(r.Context(), c.tenant.ID, p)
+	}, viewRole)
 }
 
 func (h *Handler) createTemplateRole(w http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
@@ -79,15 +68,10 @@ func (h *Handler) createTemplateRole(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (h *Handler) listOrganizationRoles(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	roles, next, err := h.m.ListOrganizationRoles(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
-	if err != nil {
-		return 0, nil, notFound(err, msgNoOrganization)
-	}
-	return http.StatusOK, listOf(roles, next, viewRole), nil
+	return listed(r, func(p storage.Page) ([]storage.Role, string, error) {
+		roles, next, err := h.m.ListOrganizationRoles(r.Context(), c.tenant.ID, mux.Vars(r)["orgId"], p)
+		return roles, next, notFound(err, msgNoOrganization)
+	}, viewRole)
 }
 
 func (h *Handler) createOrganizationRole(w http.ResponseWriter, r *http.Request, c *call) (int, any, error) {

@@ -24,15 +24,9 @@ func (h *Handler) listTenants(_ http.ResponseWriter, r *http.Request, c *call) (
 	if err := onlyDefault(c); err != nil {
 		return 0, nil, err
 	}
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	tenants, next, err := h.m.ListTenants(r.Context(), p)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, listOf(tenants, next, h.viewTenant), nil
+	return listed(r, func(p storage.Page) ([]storage.Tenant, string, error) {
+		return h.m.ListTenants(r.Context(), p)
+	}, h.viewTenant)
 }
 
 // createTenant answers 201 with the new tenant's first admin client; its

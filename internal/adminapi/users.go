@@ -6,6 +6,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/orgid/orgid/internal/manage"
+	"github.com/orgid/orgid/storage"
 )
 
 // userRequest is the body of POST, PUT and PATCH on a user; absent fields
@@ -77,13 +78,8 @@ func (h *Handler) resetUserMFA(_ http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (h *Handler) listUserOrganizations(_ http.ResponseWriter, r *http.Request, c *call) (int, any, error) {
-	p, err := page(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	orgs, next, err := h.m.ListUserOrganizations(r.Context(), c.tenant.ID, mux.Vars(r)["userId"], p)
-	if err != nil {
-		return 0, nil, notFound(err, msgNoUser)
-	}
-	return http.StatusOK, listOf(orgs, next, viewUserOrganization), nil
+	return listed(r, func(p storage.Page) ([]storage.UserOrganization, string, error) {
+		orgs, next, err := h.m.ListUserOrganizations(r.Context(), c.tenant.ID, mux.Vars(r)["userId"], p)
+		return orgs, next, notFound(err, msgNoUser)
+	}, viewUserOrganization)
 }
