@@ -17,7 +17,9 @@ const DefaultPrefix = "orgid:"
 
 // Store is a storage.Ephemeral on Redis.
 type Store struct {
-	c      *redis.Client
+	// c is one client, a Sentinel-backed failover client or a Cluster
+	// client (see parseURL).
+	c      redis.UniversalClient
 	prefix string
 }
 
@@ -29,22 +31,26 @@ func WithPrefix(p string) Option {
 	return func(s *Store) { s.prefix = p }
 }
 
-// New connects to the Redis at url (redis:// or rediss://, as understood by
-// redis.ParseURL) and pings it. A Redis that cannot be reached is an error
-// wrapping storage.ErrUnavailable; a malformed URL is a plain error.
+// New connects to the Redis at url (one Redis, Sentinel or Cluster: see
+// parseURL for the forms) and pings it. A Redis that cannot be reached is
+// an error wrapping storage.ErrUnavailable; a malformed URL is a plain
+// error.
+//
+// In Cluster mode every script keeps to one key (or keys of one hash
+// slot, e.g. sharing a {tag}), as Redis Cluster requires.
 func New(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	o, err := redis.ParseURL(url)
+	c, where, err := parseURL(url)
 	if err != nil {
 		// The URL may hold a password: name the problem, not the URL.
 		return nil, fmt.Errorf("redisstore: parse URL: %w", err)
 	}
-	s := &Store{c: redis.NewClient(o), prefix: DefaultPrefix}
+	s := &Store{c: c, prefix: DefaultPrefix}
 	for _, opt := range opts {
 		opt(s)
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.c.Close()
-		return nil, fmt.Errorf("redisstore: connect to %s: %w", o.Addr, err)
+		return nil, fmt.Errorf("redisstore: connect to %s: %w", where, err)
 	}
 	return s, nil
 }

@@ -216,3 +216,15 @@ func scanMail(sc scanner) (storage.MailMessage, error) {
 	m.CreatedAt, m.SentAt = fromMicros(created), fromMicros(sentAt)
 	return m, nil
 }
+
+// sqlCountPendingMail counts the outbox backlog by the partial
+// mail_outbox_due index.
+var sqlCountPendingMail = query(`SELECT count(*) FROM mail_outbox WHERE status = 'pending'`)
+
+// CountPendingMail returns how many messages of every tenant wait in the
+// outbox, for the orgid_mail_outbox_backlog metric.
+func (s *Store) CountPendingMail(ctx context.Context) (int, error) {
+	var n int
+	err := s.read().queryRow(ctx, sqlCountPendingMail).Scan(&n)
+	return n, wrap("count pending mail", err)
+}

@@ -23,7 +23,7 @@ type EphemeralHarness struct {
 // makes. newHarness is called once per subtest and must return an empty
 // store; it should register its own cleanup with t.Cleanup.
 func RunEphemeral(t *testing.T, newHarness func(t *testing.T) EphemeralHarness) {
-	groups := [][]ephemeralTest{ephemeralKVTests, ephemeralConcurrencyTests, ephemeralStateTests}
+	groups := [][]ephemeralTest{ephemeralKVTests, ephemeralConcurrencyTests, ephemeralStateTests, ephemeralRateLimitTests}
 	for _, g := range groups {
 		for _, tc := range g {
 			t.Run(tc.name, func(t *testing.T) {

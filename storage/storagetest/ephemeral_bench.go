@@ -63,4 +63,14 @@ func BenchEphemeral(b *testing.B, newStore func(b *testing.B) storage.Ephemeral)
 			}
 		})
 	})
+	// Take: one token-bucket take (the token endpoint does one per client
+	// and one per IP), spread over 1024 buckets so that none runs dry.
+	b.Run("Take", func(b *testing.B) {
+		s := setup(b)
+		for i := 0; b.Loop(); i++ {
+			if ok, _, err := s.Take(ctx, "bucket"+keys[i&1023], time.Now(), 1e6, 1e6); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
 }

@@ -1,0 +1,57 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/orgid/orgid/storage"
+)
+
+// takeScript is memstore's Take (GCRA) in one atomic script: KEYS[1] holds
+// the theoretical arrival time of the next token in microseconds; ARGV are
+// now, the emission interval and the capacity, all in microseconds. It
+// returns {1, 0} when a token was taken and {0, µs until one is} when not.
+// The caller's clock is used rather than Redis TIME so that tests can move
+// it; replicas' clocks differing by milliseconds shift a bucket by as much.
+// string.format('%d') keeps the 16-digit TAT exact: Lua's tostring would
+// round it to 14 significant digits.
+var takeScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local capacity = tonumber(ARGV[3])
+local tat = now
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  stored = tonumber(stored)
+  if not stored then
+    return redis.error_reply('value is not a token bucket')
+  end
+  if stored > tat then tat = stored end
+end
+local nxt = tat + interval
+local ahead = nxt - now
+if ahead > capacity then
+  return {0, ahead - capacity}
+end
+redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.max(1, math.ceil(ahead / 1000)))
+return {1, 0}
+`)
+
+// Take implements storage.Ephemeral with takeScript: one round trip.
+func (s *Store) Take(ctx context.Context, key string, now time.Time, rate float64, burst int) (bool, time.Duration, error) {
+	interval, capacity, err := storage.BucketParams(rate, burst)
+	if err != nil {
+		return false, 0, err
+	}
+	res, err := takeScript.Run(ctx, s.c, []string{s.key(key)}, now.UnixMicro(), interval, capacity).Int64Slice()
+	if err != nil {
+		return false, 0, mapErr(err)
+	}
+	if len(res) != 2 {
+		return false, 0, fmt.Errorf("redisstore: take script returned %v", res)
+	}
+	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, nil
+}
