@@ -38,7 +38,23 @@ type Config struct {
 	AuthRequestTTL  time.Duration
 	SessionTTL      time.Duration
 	ShutdownTimeout time.Duration
-	IDTokenMaxOrgs  int
+	// StoreTimeout bounds every call of the durable and ephemeral stores
+	// (a transaction as a whole): past it the call fails as unavailable (503).
+	StoreTimeout   time.Duration
+	IDTokenMaxOrgs int
+
+	// HTTP server limits (see NewHTTPServer in internal/server).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+	// Token endpoint rate limits as written ("100/s burst 200", "0" for
+	// none) and as parsed by Validate.
+	TokenRateLimitClient string
+	TokenRateLimitIP     string
+	TokenRateClient      Rate
+	TokenRateIP          Rate
 
 	// Warnings are things Validate chose for the operator, to be logged.
 	Warnings []string
@@ -69,7 +85,7 @@ func (c *Config) options() []option {
 		{flag: "smtp-url", env: "ORGID_SMTP_URL", def: "", str: &c.SMTPURL, secret: true, usage: "smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://… (implicit TLS) for outgoing mail; empty writes mail, links included, to the log"},
 		{flag: "mail-from", env: "ORGID_MAIL_FROM", def: "", str: &c.MailFrom, usage: "sender of outgoing mail (default orgid <no-reply@{host of external-url}>)"},
 		{flag: "log-level", env: "ORGID_LOG_LEVEL", def: "info", str: &c.LogLevel, usage: "debug, info, warn or error"},
-		{flag: "log-format", env: "ORGID_LOG_FORMAT", def: "text", str: &c.LogFormat, usage: "text or json"},
+		{flag: "log-format", env: "ORGID_LOG_FORMAT", def: "auto", str: &c.LogFormat, usage: "json (one JSON object a line, for log collectors), text (key=value), or auto: text when stderr is a terminal, json otherwise"},
 		{flag: "access-token-alg", env: "ORGID_ACCESS_TOKEN_ALG", def: "ES256", str: &c.AccessTokenAlg, usage: "algorithm of access tokens: ES256, RS256 or EdDSA"},
 		{flag: "access-token-ttl", env: "ORGID_ACCESS_TOKEN_TTL", def: "1h", dur: &c.AccessTokenTTL, usage: "lifetime of access tokens"},
 		{flag: "id-token-ttl", env: "ORGID_ID_TOKEN_TTL", def: "1h", dur: &c.IDTokenTTL, usage: "lifetime of ID tokens"},
@@ -78,7 +94,15 @@ func (c *Config) options() []option {
 		{flag: "auth-request-ttl", env: "ORGID_AUTH_REQUEST_TTL", def: "30m", dur: &c.AuthRequestTTL, usage: "time a user has to finish signing in"},
 		{flag: "session-ttl", env: "ORGID_SESSION_TTL", def: "168h", dur: &c.SessionTTL, usage: "lifetime of a browser's single sign-on session"},
 		{flag: "id-token-max-orgs", env: "ORGID_ID_TOKEN_MAX_ORGS", def: "50", num: &c.IDTokenMaxOrgs, usage: "most organizations an ID token lists; beyond, it names userinfo as their source"},
+		{flag: "store-timeout", env: "ORGID_STORE_TIMEOUT", def: "5s", dur: &c.StoreTimeout, usage: "deadline of each storage call (a transaction as a whole); past it the request answers 503"},
 		{flag: "shutdown-timeout", env: "ORGID_SHUTDOWN_TIMEOUT", def: "20s", dur: &c.ShutdownTimeout, usage: "time in-flight requests get to finish on SIGTERM"},
+		{flag: "read-header-timeout", env: "ORGID_READ_HEADER_TIMEOUT", def: "10s", dur: &c.ReadHeaderTimeout, usage: "time a client has to send the request line and headers"},
+		{flag: "read-timeout", env: "ORGID_READ_TIMEOUT", def: "30s", dur: &c.ReadTimeout, usage: "time a client has to send a whole request, body included"},
+		{flag: "write-timeout", env: "ORGID_WRITE_TIMEOUT", def: "30s", dur: &c.WriteTimeout, usage: "time from the end of the request headers to the end of the response"},
+		{flag: "idle-timeout", env: "ORGID_IDLE_TIMEOUT", def: "120s", dur: &c.IdleTimeout, usage: "time an idle keep-alive connection stays open"},
+		{flag: "max-header-bytes", env: "ORGID_MAX_HEADER_BYTES", def: "65536", num: &c.MaxHeaderBytes, usage: "largest request line plus headers accepted (larger: 431)"},
+		{flag: "token-rate-limit-client", env: "ORGID_TOKEN_RATE_LIMIT_CLIENT", def: "100/s burst 200", str: &c.TokenRateLimitClient, usage: "token requests each client_id of a tenant may make, as RATE/s|m|h [burst N] (shared by replicas through Redis); 0 for no limit"},
+		{flag: "token-rate-limit-ip", env: "ORGID_TOKEN_RATE_LIMIT_IP", def: "1000/s burst 2000", str: &c.TokenRateLimitIP, usage: "token requests each client IP address may make to a tenant, as RATE/s|m|h [burst N]; 0 for no limit (behind a proxy that hides client addresses, every request has the proxy's)"},
 	}
 }
 
@@ -186,6 +210,7 @@ func (c *Config) Validate() error {
 		problems = append(problems, fmt.Sprintf("ORGID_EXTERNAL_URL %q must be an absolute http(s) URL without query or fragment", c.ExternalURL))
 	}
 	problems = append(problems, c.validateMail()...)
+	problems = append(problems, c.validateLimits()...)
 	if (c.BootstrapClientID == "") != (c.BootstrapClientSecret == "") {
 		problems = append(problems, "ORGID_BOOTSTRAP_CLIENT_ID and ORGID_BOOTSTRAP_CLIENT_SECRET must be set together")
 	}
@@ -198,9 +223,9 @@ func (c *Config) Validate() error {
 		problems = append(problems, fmt.Sprintf("ORGID_LOG_LEVEL %q must be debug, info, warn or error", c.LogLevel))
 	}
 	switch c.LogFormat {
-	case "text", "json":
+	case "auto", "text", "json":
 	default:
-		problems = append(problems, fmt.Sprintf("ORGID_LOG_FORMAT %q must be text or json", c.LogFormat))
+		problems = append(problems, fmt.Sprintf("ORGID_LOG_FORMAT %q must be auto, text or json", c.LogFormat))
 	}
 	for _, d := range []struct {
 		name string
@@ -210,6 +235,7 @@ func (c *Config) Validate() error {
 		{"ORGID_REFRESH_TOKEN_TTL", c.RefreshTokenTTL}, {"ORGID_CODE_TTL", c.CodeTTL},
 		{"ORGID_AUTH_REQUEST_TTL", c.AuthRequestTTL}, {"ORGID_SESSION_TTL", c.SessionTTL},
 		{"ORGID_SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
+		{"ORGID_STORE_TIMEOUT", c.StoreTimeout},
 	} {
 		if d.v <= 0 {
 			problems = append(problems, d.name+" must be positive")

@@ -22,7 +22,7 @@ type Browser struct {
 // NewBrowser returns a browser with an empty cookie jar.
 func NewBrowser(t T) *Browser {
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	c := &http.Client{Jar: jar, Transport: Record(nil), CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if strings.HasPrefix(req.URL.String(), Callback) {
 			return http.ErrUseLastResponse
 		}

@@ -17,6 +17,9 @@ type Cache[K comparable, V any] struct {
 	load func(context.Context, K) (V, error)
 	mu   sync.RWMutex
 	m    map[K]entry[V]
+	// observe, when set, is told whether each Get was served from the
+	// cache (for the cache metrics); set once before use.
+	observe func(hit bool)
 }
 
 type entry[V any] struct {
@@ -29,13 +32,25 @@ func New[K comparable, V any](ttl time.Duration, now func() time.Time, load func
 	return &Cache[K, V]{ttl: ttl, now: now, load: load, m: make(map[K]entry[V])}
 }
 
+// Observe has f told, on every Get, whether the value came from the cache
+// (hit) or had to be loaded (miss). Call it before the cache is shared:
+// it is not synchronized with Get. It returns c.
+func (c *Cache[K, V]) Observe(f func(hit bool)) *Cache[K, V] {
+	c.observe = f
+	return c
+}
+
 // Get returns the value for k, loading it when absent or older than the ttl.
 func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, error) {
 	now := c.now()
 	c.mu.RLock()
 	e, ok := c.m[k]
 	c.mu.RUnlock()
-	if ok && now.Sub(e.loadedAt) < c.ttl {
+	hit := ok && now.Sub(e.loadedAt) < c.ttl
+	if c.observe != nil {
+		c.observe(hit)
+	}
+	if hit {
 		return e.v, nil
 	}
 	v, err := c.load(ctx, k)

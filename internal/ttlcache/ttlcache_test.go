@@ -81,3 +81,30 @@ func TestCacheForgetFuncAndSweep(t *testing.T) {
 		t.Fatalf("after a sweep the cache holds %d entries, want only the fresh one", n)
 	}
 }
+
+func TestCacheObserve(t *testing.T) {
+	clock := fakeclock.New(time.Unix(1000, 0))
+	var hits, misses int
+	c := New(time.Second, clock.Now, func(_ context.Context, k string) (string, error) {
+		if k == "missing" {
+			return "", errors.New("not found")
+		}
+		return k, nil
+	}).Observe(func(hit bool) {
+		if hit {
+			hits++
+		} else {
+			misses++
+		}
+	})
+	ctx := context.Background()
+	c.Get(ctx, "a")       // miss: loaded
+	c.Get(ctx, "a")       // hit
+	c.Get(ctx, "missing") // miss: errors are not cached
+	c.Get(ctx, "missing") // miss again
+	clock.Advance(time.Second)
+	c.Get(ctx, "a") // miss: stale
+	if hits != 1 || misses != 4 {
+		t.Fatalf("hits %d misses %d, want 1 and 4", hits, misses)
+	}
+}
