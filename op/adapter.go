@@ -150,11 +150,13 @@ func (a *adapter) AuthorizeClientIDSecret(ctx context.Context, clientID, secret 
 	return a.p.oauthError(ctx, err, "load client")
 }
 
+// Health is the probe of the library's {issuer}/ready, which answers a
+// plain error with 500: an unreachable store must be 503 there too.
 func (a *adapter) Health(ctx context.Context) error {
 	if err := a.p.cfg.Store.Ping(ctx); err != nil {
-		return err
+		return a.p.oauthError(ctx, err, "ping durable store")
 	}
-	return a.p.cfg.State.KV.Ping(ctx)
+	return a.p.oauthError(ctx, a.p.cfg.State.KV.Ping(ctx), "ping ephemeral store")
 }
 
 // publicKey adapts a JWK to zop.Key.

@@ -9,6 +9,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/orgid/orgid/internal/httpx"
 	"github.com/orgid/orgid/storage"
 )
 
@@ -27,15 +28,38 @@ func (p *Provider) oauthError(ctx context.Context, err error, during string) err
 	if errors.As(err, &se) || errors.As(err, &oe) {
 		return err
 	}
+	// The cause goes to the access log line, for operators only.
+	httpx.RequestInfo(ctx).SetCause(err)
 	if errors.Is(err, storage.ErrUnavailable) {
+		// protocolHeaders adds Retry-After to every 503.
 		p.log.WarnContext(ctx, "store unavailable", slog.String("during", during), slog.Any("error", err))
-		return zop.NewStatusError(&oidc.Error{
-			ErrorType:   "temporarily_unavailable",
-			Description: "The service is temporarily unavailable. Try again shortly.",
-		}, http.StatusServiceUnavailable)
+		return errUnavailable()
 	}
 	p.log.ErrorContext(ctx, "internal error", slog.String("during", during), slog.Any("error", err))
 	return oidc.ErrServerError().WithDescription("internal error")
+}
+
+func errUnavailable() error {
+	return zop.NewStatusError(&oidc.Error{
+		ErrorType:   temporarilyUnavailable,
+		Description: "The service is temporarily unavailable. Try again shortly.",
+	}, http.StatusServiceUnavailable)
+}
+
+const temporarilyUnavailable = "temporarily_unavailable"
+
+// keepUnavailable restores the 503 of an outage that the library has
+// stripped: where it wraps our errors with oidc.DefaultToServerError
+// (e.g. the client lookup of LegacyServer.VerifyAuthRequest), the
+// zop.StatusError is lost and only its *oidc.Error survives, which
+// zop.WriteError would answer with 400.
+func keepUnavailable(err error) error {
+	var se zop.StatusError
+	var oe *oidc.Error
+	if !errors.As(err, &se) && errors.As(err, &oe) && oe.ErrorType == temporarilyUnavailable {
+		return zop.NewStatusError(oe, http.StatusServiceUnavailable)
+	}
+	return err
 }
 
 // clientError answers a failed client authentication: 401 invalid_client

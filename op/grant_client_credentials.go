@@ -124,6 +124,9 @@ func (p *Provider) issueClientToken(ctx context.Context, tenant string, c *clien
 	if err != nil {
 		return nil, p.oauthError(ctx, err, "issue client credentials token")
 	}
+	// Every client credentials token is the application's own, with or
+	// without an organization: kind m2m.
+	p.metrics.TokenIssued(tenant, string(oidc.GrantTypeClientCredentials), kindM2M)
 	return zop.NewResponse(&oidc.AccessTokenResponse{
 		AccessToken: at,
 		TokenType:   oidc.BearerToken,

@@ -50,7 +50,8 @@ func (s *server) CodeExchange(ctx context.Context, r *zop.ClientRequest[oidc.Acc
 	}
 	c := r.Client.(*client)
 	req := issueRequest{
-		client: c,
+		grantType: oidc.GrantTypeCode,
+		client:    c,
 		grant: storage.Grant{
 			ID:             ar.GrantID,
 			ClientID:       ar.ClientID,

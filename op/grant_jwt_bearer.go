@@ -10,6 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/orgid/orgid/internal/httpx"
 	"github.com/orgid/orgid/internal/secure"
 	"github.com/orgid/orgid/storage"
 )
@@ -30,6 +31,7 @@ func (s *server) JWTProfile(ctx context.Context, r *zop.Request[oidc.JWTProfileG
 	if err != nil {
 		return nil, err
 	}
+	httpx.RequestInfo(ctx).SetClientID(c.GetID())
 	if !zop.ValidateGrantType(c, oidc.GrantTypeBearer) {
 		return nil, errBearerNotAllowed
 	}
@@ -82,7 +84,8 @@ func (p *Provider) identityGrant(ctx context.Context, c *client, d *oidc.JWTProf
 	}
 	scopes := identityScopes(c, d.Scope)
 	resp, err := p.issue(ctx, issueRequest{
-		client: c,
+		grantType: oidc.GrantTypeBearer,
+		client:    c,
 		grant: storage.Grant{
 			ID:             secure.ID(""),
 			ClientID:       c.GetID(),

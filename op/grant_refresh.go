@@ -38,12 +38,13 @@ func (s *server) RefreshToken(ctx context.Context, r *zop.ClientRequest[oidc.Ref
 		return nil, errUserGone
 	}
 	req := issueRequest{
-		client:  r.Client.(*client),
-		grant:   rt.Grant,
-		scopes:  rt.Grant.Scopes,
-		refresh: &rt,
-		user:    &rt.User,
-		idToken: true,
+		grantType: oidc.GrantTypeRefreshToken,
+		client:    r.Client.(*client),
+		grant:     rt.Grant,
+		scopes:    rt.Grant.Scopes,
+		refresh:   &rt,
+		user:      &rt.User,
+		idToken:   true,
 	}
 	orgID := r.Form.Get("organization_id")
 	switch {

@@ -53,7 +53,8 @@ func (s *server) TokenExchange(ctx context.Context, r *zop.ClientRequest[oidc.To
 		return nil, err
 	}
 	resp, err := p.issue(ctx, issueRequest{
-		client: r.Client.(*client),
+		grantType: oidc.GrantTypeTokenExchange,
+		client:    r.Client.(*client),
 		grant: storage.Grant{
 			ID: sub.grantID(), ClientID: sub.ClientID, UserID: sub.Subject,
 			AuthTime: unixTimeOrZero(sub.AuthTime), AMR: sub.AMR, ACR: sub.ACR,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rs/cors"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
@@ -50,6 +51,39 @@ type Config struct {
 	// be secret. Derive it from the master key.
 	CryptoKey [32]byte
 	Logger    *slog.Logger
+	// TokenRateClient and TokenRateIP limit token requests per client and
+	// per client IP address of a tenant (op/limits.go); zero is no limit.
+	TokenRateClient, TokenRateIP RateLimit
+	// Metrics, when set, is told of tokens issued and cache lookups
+	// (internal/metrics implements it; op does not import it).
+	Metrics Metrics
+}
+
+// Metrics is what the provider reports to the process's metrics.
+type Metrics interface {
+	// TokenIssued counts one successful token response; kind is
+	// "user", "organization" or "m2m".
+	TokenIssued(tenant, grantType, kind string)
+	// CacheLookup counts one lookup in a named cache.
+	CacheLookup(cache string, hit bool)
+}
+
+// noMetrics stands in when Config.Metrics is nil.
+type noMetrics struct{}
+
+func (noMetrics) TokenIssued(string, string, string) {}
+func (noMetrics) CacheLookup(string, bool)           {}
+
+// Token kinds, the kind label of the tokens-issued metric.
+const (
+	kindUser         = "user"
+	kindOrganization = "organization"
+	kindM2M          = "m2m"
+)
+
+// observeCache has the cache named name report its lookups.
+func observeCache(m Metrics, name string) func(bool) {
+	return func(hit bool) { m.CacheLookup(name, hit) }
 }
 
 // Provider serves the OpenID Provider endpoints of every tenant.
@@ -68,6 +102,8 @@ type Provider struct {
 	authKeys *ttlcache.Cache[[2]string, authKeyEntry]
 	zp       *zop.Provider
 	handler  http.Handler
+	limiter  limiter
+	metrics  Metrics
 }
 
 // Endpoint paths under the issuer. Clients find them through discovery.
@@ -79,6 +115,18 @@ var endpoints = zop.Endpoints{
 	Userinfo:      zop.NewEndpoint("userinfo"),
 	EndSession:    zop.NewEndpoint("end_session"),
 	JwksURI:       zop.NewEndpoint("jwks"),
+}
+
+// Paths returns every path the provider serves, relative to the issuer,
+// so that the router can name each with a route template.
+func Paths() []string {
+	return []string{
+		"/healthz", "/ready", oidc.DiscoveryEndpoint,
+		endpoints.Authorization.Relative(), endpoints.Authorization.Relative() + "/callback",
+		endpoints.Token.Relative(), endpoints.Introspection.Relative(), endpoints.Revocation.Relative(),
+		endpoints.Userinfo.Relative(), endpoints.EndSession.Relative(), endpoints.JwksURI.Relative(),
+		identityNoncesPath,
+	}
 }
 
 // New builds the provider.
@@ -104,7 +152,11 @@ func New(cfg Config) (*Provider, error) {
 		// replica one read a second, not one a request.
 		cfg.ClientCacheTTL = time.Second
 	}
-	p := &Provider{cfg: cfg, now: cfg.Now, log: cfg.Logger}
+	p := &Provider{cfg: cfg, now: cfg.Now, log: cfg.Logger, metrics: cfg.Metrics}
+	p.limiter.client, p.limiter.ip = cfg.TokenRateClient, cfg.TokenRateIP
+	if p.metrics == nil {
+		p.metrics = noMetrics{}
+	}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -113,12 +165,12 @@ func New(cfg Config) (*Provider, error) {
 	}
 	p.clients = ttlcache.New(cfg.ClientCacheTTL, p.now, func(ctx context.Context, k [2]string) (storage.Application, error) {
 		return cfg.Store.GetApplication(ctx, k[0], k[1])
-	})
-	p.access = newAccessCache(cfg.ClientCacheTTL, p.now, cfg.Store)
+	}).Observe(observeCache(p.metrics, "client"))
+	p.access = newAccessCache(cfg.ClientCacheTTL, p.now, cfg.Store).Observe(observeCache(p.metrics, "application_access"))
 	p.authKeys = ttlcache.New(cfg.ClientCacheTTL, p.now, func(ctx context.Context, k [2]string) (authKeyEntry, error) {
 		key, org, err := cfg.Store.GetAuthKey(ctx, k[0], k[1])
 		return authKeyEntry{key: key, org: org}, err
-	})
+	}).Observe(observeCache(p.metrics, "auth_key"))
 
 	// ID tokens of every algorithm orgid signs are accepted as id_token_hint.
 	opts := []zop.Option{zop.WithIDTokenHintVerifierOpts(zop.WithSupportedIDTokenHintSigningAlgorithms(idTokenAlgs...))}
@@ -166,7 +218,7 @@ func New(cfg Config) (*Provider, error) {
 // Handler serves the provider's endpoints. It expects the tenant in the
 // request context (httpx.WithTenant) and the request path relative to the
 // issuer, i.e. with /t/{tenant} stripped.
-func (p *Provider) Handler() http.Handler { return protocolHeaders(p.handler) }
+func (p *Provider) Handler() http.Handler { return protocolHeaders(p.limits(p.handler)) }
 
 // Issuer returns the issuer of a tenant.
 func (p *Provider) Issuer(tenantID string) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/orgid/orgid/internal/httpx"
 	"github.com/orgid/orgid/storage"
 )
 
@@ -28,8 +29,11 @@ var _ zop.ExtendedLegacyServer = (*server)(nil)
 func (s *server) VerifyAuthRequest(ctx context.Context, r *zop.Request[oidc.AuthRequest]) (*zop.ClientRequest[oidc.AuthRequest], error) {
 	cr, err := s.LegacyServer.VerifyAuthRequest(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, keepUnavailable(err)
 	}
+	// The client is known (not yet authenticated: authorize requests
+	// carry no credentials); the access line names it.
+	httpx.RequestInfo(ctx).SetClientID(cr.Client.GetID())
 	if r.Data.RedirectURI != "" && !slices.Contains(cr.Client.RedirectURIs(), r.Data.RedirectURI) {
 		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
 	}
@@ -104,6 +108,9 @@ func (s *server) VerifyClient(ctx context.Context, r *zop.Request[zop.ClientCred
 	case !c.checkSecret(cc.ClientSecret):
 		return nil, clientError("client authentication failed")
 	}
+	// Only an authenticated client is named in the access line: a
+	// client_id that failed may be anything, a pasted secret included.
+	httpx.RequestInfo(ctx).SetClientID(c.GetID())
 	return c, nil
 }
 

@@ -89,8 +89,10 @@ func claimsFor(u storage.User, scopes []string) userClaims {
 
 // issueRequest is everything needed to answer a token request for a user.
 type issueRequest struct {
-	client *client
-	grant  storage.Grant
+	// grantType names the grant in the tokens-issued metric.
+	grantType oidc.GrantType
+	client    *client
+	grant     storage.Grant
 	// scopes of this response; on a refresh they may be narrower than the grant's.
 	scopes []string
 	nonce  string
@@ -201,6 +203,11 @@ func (p *Provider) issue(ctx context.Context, req issueRequest) (*zop.Response, 
 			return nil, err
 		}
 	}
+	kind := kindUser
+	if req.org != nil {
+		kind = kindOrganization
+	}
+	p.metrics.TokenIssued(tenant, string(req.grantType), kind)
 	return zop.NewResponse(resp), nil
 }
 

@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"flag"
+	"io"
 	"log/slog"
+	"os"
 
 	"github.com/orgid/orgid/internal/config"
+	"github.com/orgid/orgid/internal/httpx"
 )
 
 // errUsage means the flag package has already told the user what is wrong.
@@ -54,12 +57,51 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
+// logger is orgid's logger: the format ORGID_LOG_FORMAT asks for, and
+// every line logged with a request's context naming the request (and
+// secret-named attributes redacted) by httpx.LogHandler.
 func (e env) logger(c config.Config) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	var h slog.Handler
+	if logFormat(c.LogFormat, e.stderr) == "json" {
+		h = slog.NewJSONHandler(e.stderr, opts)
+	} else {
+		h = slog.NewTextHandler(e.stderr, opts)
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, opts))
+	return slog.New(httpx.NewLogHandler(h))
+}
+
+// logFormat resolves "auto": text for a person watching a terminal, JSON
+// everywhere else. In production orgid's stderr is a pipe or a file read
+// by a collector (Docker, Kubernetes, systemd, a log shipper), which wants
+// one JSON object a line, as Keycloak's, Zitadel's and Hydra's JSON
+// formats give them; nobody has to remember a setting for that.
+func logFormat(format string, w io.Writer) string {
+	if format != "auto" {
+		return format
+	}
+	if isTerminal(w) {
+		return "text"
+	}
+	return "json"
+}
+
+// isTerminal reports whether w is a terminal: a character device that is
+// not /dev/null (redirecting to /dev/null is no reason to change format).
+// A Stat is enough: orgid needs no ioctl-level answer to pick a format.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(fi, null) {
+		return false
+	}
+	return true
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/orgid/orgid/internal/server"
 )
@@ -33,15 +32,7 @@ func (e env) serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := server.NewHTTPServer(srv.Handler, cfg, log)
 	log.Info("orgid serving", slog.String("addr", ln.Addr().String()),
 		slog.String("issuer", cfg.ExternalURL+"/t/default"), slog.String("version", version))
 	errc := make(chan error, 1)

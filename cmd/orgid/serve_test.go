@@ -366,3 +366,41 @@ func TestServeRefusesToStart(t *testing.T) {
 		}
 	})
 }
+
+// TestServeLogFormat: with no setting, orgid run by anything but a person
+// at a terminal (here a pipe, as under Docker, Kubernetes or systemd) logs
+// one JSON object a line, zitadel/oidc's lines included; text when told
+// to; and a format it does not know stops it with a clear message.
+func TestServeLogFormat(t *testing.T) {
+	env := environ{"ORGID_DATA_DIR": t.TempDir(), "ORGID_MASTER_KEY": newMasterKey()}
+
+	s := serve(t, env, "")
+	s.stop()
+	lines := strings.Split(strings.TrimSpace(s.stderr.String()), "\n")
+	msgs := map[string]bool{}
+	for _, line := range lines {
+		var rec struct{ Time, Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Time == "" || rec.Level == "" || rec.Msg == "" {
+			t.Errorf("default format: a log line is not a JSON record: %q", line)
+		}
+		msgs[rec.Msg] = true
+	}
+	// "registered route" is zitadel/oidc's, through slog.Default.
+	for _, want := range []string{"orgid serving", "registered route", "stopped"} {
+		if !msgs[want] {
+			t.Errorf("default format: no JSON line %q in:\n%s", want, s.stderr)
+		}
+	}
+
+	s = serve(t, env.with("ORGID_LOG_FORMAT", "text"), "")
+	s.stop()
+	out := s.stderr.String()
+	if !strings.Contains(out, `level=INFO msg="orgid serving"`) || !strings.Contains(out, `msg="registered route"`) || strings.Contains(out, `{"time"`) {
+		t.Errorf("ORGID_LOG_FORMAT=text: want key=value lines, orgid's and zitadel/oidc's:\n%s", out)
+	}
+
+	r := run(t, env.with("ORGID_LOG_FORMAT", "xml"), "serve", "--addr", freeAddr(t))
+	if r.code != 1 || !strings.Contains(r.stderr, `ORGID_LOG_FORMAT "xml" must be auto, text or json`) {
+		t.Errorf("ORGID_LOG_FORMAT=xml: %s", r)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/orgid/orgid/internal/httpx"
 	"github.com/orgid/orgid/internal/manage"
 	"github.com/orgid/orgid/storage"
 )
@@ -73,12 +74,14 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, ep endpoint, c *ca
 // would answer 404 where 405 is right.
 func (h *Handler) Register(r *mux.Router) {
 	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Use(withRequestID)
 	// Unknown paths under /api/v1 get problem+json here instead of
-	// falling through to the protocol routes.
-	api.NotFoundHandler = withRequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// falling through to the protocol routes. Matched paths are labelled
+	// with their mux template by the server's router; this one is not a
+	// route, so it names its own.
+	api.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.RequestInfo(r.Context()).SetRoute(NotFoundRoute)
 		writeProblem(w, r, newError(http.StatusNotFound, "not-found", "no such endpoint"))
-	}))
+	})
 
 	var paths []string
 	byPath := map[string]methods{}

@@ -2,32 +2,16 @@ package adminapi
 
 import (
 	"context"
-	"net/http"
-	"regexp"
 
-	"github.com/orgid/orgid/internal/secure"
+	"github.com/orgid/orgid/internal/httpx"
 )
 
-// requestIDRE is what a caller's X-Request-Id may be: short and plain, as
-// it lands in logs and the audit log.
-var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:/+=-]{1,128}$`)
+// requestID is the request's ID, which the server's outermost middleware
+// takes from a sane X-Request-Id or makes, and echoes in the response. It
+// ties problems and audit entries to the access log line.
+func requestID(ctx context.Context) string { return httpx.RequestID(ctx) }
 
-type requestIDKey struct{}
-
-// withRequestID takes the caller's X-Request-Id when it is sane, makes one
-// otherwise, and echoes it in the response.
-func withRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !requestIDRE.MatchString(id) {
-			id = secure.ID("req")
-		}
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-	})
-}
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+// NotFoundRoute is the route label of a path under /api/v1 that no
+// endpoint serves: one value whatever the path, so that probing adds no
+// metric series.
+const NotFoundRoute = "/t/{tenant}/api/v1/{unknown}"

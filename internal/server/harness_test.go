@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -81,6 +82,10 @@ func testConfig(t testing.TB, external string) config.Config {
 	key := make([]byte, 32)
 	rand.Read(key)
 	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
+	// The fake clock stands still, so any token rate limit would run dry
+	// in tests and benchmarks that ask for many tokens; limits_test.go
+	// turns them on where it tests them.
+	cfg.TokenRateClient, cfg.TokenRateIP = config.Rate{}, config.Rate{}
 	return cfg
 }
 
@@ -98,7 +103,8 @@ func newEnvWith(t testing.TB, clock *fakeClock, store storage.Store, eph storage
 	ts := httptest.NewUnstartedServer(nil)
 	e := &env{t: t, ctx: context.Background(), clock: clock, advanceEph: advance, ts: ts, logs: &e2etest.Buffer{}}
 	cfg := testConfig(t, "http://"+ts.Listener.Addr().String())
-	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// The log also goes to the process-wide capture the leak check scans.
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(e.logs, e2etest.LogCapture), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	o := server.Options{Config: cfg, Logger: log, Now: clock.Now, Store: store, Ephemeral: eph}
 	for _, opt := range opts {
 		opt(&o)
@@ -110,6 +116,8 @@ func newEnvWith(t testing.TB, clock *fakeClock, store storage.Store, eph storage
 	e.srv = srv
 	ts.Config.Handler = srv.Handler
 	ts.Start()
+	// Every secret a test sends or receives is registered for the leak check.
+	ts.Client().Transport = e2etest.Record(ts.Client().Transport)
 	t.Cleanup(func() {
 		ts.Close()
 		srv.Close()
@@ -141,6 +149,7 @@ func (e *env) app(tenant string, typ storage.ApplicationType, redirect string, m
 	var secret string
 	if !typ.Public() {
 		secret = secure.Token()
+		e2etest.Secrets.Add("client secret", secret)
 		a.SecretHash = secure.Hash(secret)
 	}
 	for _, m := range mutate {

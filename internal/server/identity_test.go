@@ -22,6 +22,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/orgid/orgid/internal/e2etest"
 	"github.com/orgid/orgid/internal/secure"
 	"github.com/orgid/orgid/storage"
 )
@@ -57,6 +58,8 @@ func newIdentityWorld(t testing.TB, e *env) *identityWorld {
 	if w.rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
 		t.Fatal(err)
 	}
+	e2etest.Secrets.AddPrivateKey(w.ecKey) // for the secret-leak check
+	e2etest.Secrets.AddPrivateKey(w.rsaKey)
 	w.ecKID, w.ecJWK = w.authKey(t, w.org.ID, "ES256", w.ecKey.Public())
 	w.rsaKID, _ = w.authKey(t, w.org.ID, "RS256", w.rsaKey.Public())
 	return w

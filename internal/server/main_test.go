@@ -3,25 +3,43 @@ package server_test
 import (
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/orgid/orgid/internal/e2etest"
+	"github.com/orgid/orgid/internal/httpx"
 )
 
-// TestMain silences the default logger, which zitadel/oidc writes route
-// registrations and request errors to; orgid's own logs go to each test's
-// logger (env.logs), where tests read them. After a run of the whole
-// package it checks that the tests called every operation of
-// docs/openapi.yaml.
+// TestMain sends the default logger, which zitadel/oidc writes route
+// registrations and request errors to, through the handler serve uses
+// into the process-wide log capture; orgid's own logs go to each test's
+// logger (env.logs), where tests read them, and to the capture too.
+// After the run it checks that no secret a test saw is in the captured
+// log, and after a run of the whole package that the tests called every
+// operation of docs/openapi.yaml.
 func TestMain(m *testing.M) {
-	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	slog.SetDefault(slog.New(httpx.NewLogHandler(slog.NewTextHandler(e2etest.LogCapture, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	code := m.Run()
+	if leaks := checkLogLeaks(); leaks != 0 {
+		code = leaks
+	}
 	if code == 0 {
 		code = checkSpecCoverage()
 	}
 	os.Exit(code)
+}
+
+// narrowed reports the flag (-run, -skip, -list) that makes this run
+// cover part of the package, or "".
+func narrowed() string {
+	for _, name := range []string{"test.run", "test.skip", "test.list"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
+			return "-" + name[len("test."):] + "=" + f.Value.String()
+		}
+	}
+	return ""
 }
 
 // checkSpecCoverage fails the package unless the API tests called every
@@ -30,12 +48,9 @@ func TestMain(m *testing.M) {
 // needs every test to have run, so a run narrowed by -run or -skip, or
 // -list, does not check.
 func checkSpecCoverage() int {
-	for _, name := range []string{"test.run", "test.skip", "test.list"} {
-		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
-			fmt.Printf("%s: not checking that every operation was called: -%s=%s runs part of the package\n",
-				specFile, name[len("test."):], f.Value)
-			return 0
-		}
+	if n := narrowed(); n != "" {
+		fmt.Printf("%s: not checking that every operation was called: %s runs part of the package\n", specFile, n)
+		return 0
 	}
 	idx, err := spec()
 	if err != nil {

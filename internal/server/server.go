@@ -13,8 +13,11 @@ import (
 
 	"github.com/orgid/orgid/internal/adminapi"
 	"github.com/orgid/orgid/internal/config"
+	"github.com/orgid/orgid/internal/httpx"
 	"github.com/orgid/orgid/internal/mail"
 	"github.com/orgid/orgid/internal/manage"
+	"github.com/orgid/orgid/internal/metrics"
+	"github.com/orgid/orgid/internal/storecall"
 	"github.com/orgid/orgid/keys"
 	"github.com/orgid/orgid/login"
 	"github.com/orgid/orgid/op"
@@ -49,7 +52,9 @@ type Server struct {
 	// Manage runs management operations (the APIs call it; tests may too).
 	Manage *manage.Service
 	// Outbox queues mail in the durable outbox.
-	Outbox  *mail.Outbox
+	Outbox *mail.Outbox
+	// Metrics is what /metrics serves.
+	Metrics *metrics.Metrics
 	Handler http.Handler
 
 	log     *slog.Logger
@@ -65,6 +70,8 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	// Every line logged with a request's context names the request.
+	s.log = slog.New(httpx.NewLogHandler(s.log.Handler()))
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -74,6 +81,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		}
 	}()
 	cfg := &s.Config
+	s.Metrics = metrics.New()
 
 	// The key is read before any store is opened, so a bad key changes
 	// nothing (no file created, no migration run).
@@ -91,6 +99,16 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		}
 		s.closers = append(s.closers, s.Store.Close)
 	}
+	// The outbox backlog gauge counts on the store itself, under its own
+	// short deadline, so a scrape never hangs on an outage.
+	if c, ok := s.Store.(interface {
+		CountPendingMail(context.Context) (int, error)
+	}); ok {
+		s.Metrics.RegisterMailBacklog(c.CountPendingMail, s.log)
+	}
+	// Everything uses the wrapped store: each call has a deadline and is
+	// measured (internal/storecall).
+	s.Store = storecall.Durable(s.Store, backendOf(s.Store), cfg.StoreTimeout, s.Metrics)
 	sealer, err := checkedSealer(ctx, cfg, s.Store, masterKey)
 	if err != nil {
 		return nil, err
@@ -103,6 +121,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		}
 		s.closers = append(s.closers, eph.Close)
 	}
+	eph = storecall.Ephemeral(eph, backendOf(eph), cfg.StoreTimeout, s.Metrics)
 	s.State = storage.State{KV: eph}
 
 	s.Outbox = mail.NewOutbox(sealer, s.now)
@@ -131,6 +150,9 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		IDTokenMaxOrgs:  cfg.IDTokenMaxOrgs,
 		CryptoKey:       [32]byte(derive(masterKey, "zitadel-oidc-crypto")),
 		Logger:          s.log,
+		TokenRateClient: op.RateLimit(cfg.TokenRateClient),
+		TokenRateIP:     op.RateLimit(cfg.TokenRateIP),
+		Metrics:         s.Metrics,
 	})
 	if err != nil {
 		return nil, err

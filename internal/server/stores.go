@@ -47,3 +47,18 @@ func openEphemeral(ctx context.Context, cfg *config.Config, now func() time.Time
 	}
 	return st, nil
 }
+
+// backendOf names a store's backend for the store-call metrics: a bounded
+// set ("sqlite", "postgres", "memory", "redis"), "other" for a store of a
+// test's own making.
+func backendOf(st any) string {
+	switch st := st.(type) {
+	case *sqlstore.Store:
+		return st.Dialect()
+	case *memstore.Store:
+		return "memory"
+	case *redisstore.Store:
+		return "redis"
+	}
+	return "other"
+}
