@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -55,6 +56,10 @@ type Config struct {
 	TokenRateLimitIP     string
 	TokenRateClient      Rate
 	TokenRateIP          Rate
+	// TrustedProxiesList is ORGID_TRUSTED_PROXIES as given; TrustedProxies
+	// is it parsed (by Validate).
+	TrustedProxiesList string
+	TrustedProxies     []netip.Prefix
 
 	// Warnings are things Validate chose for the operator, to be logged.
 	Warnings []string
@@ -102,7 +107,8 @@ func (c *Config) options() []option {
 		{flag: "idle-timeout", env: "ORGID_IDLE_TIMEOUT", def: "120s", dur: &c.IdleTimeout, usage: "time an idle keep-alive connection stays open"},
 		{flag: "max-header-bytes", env: "ORGID_MAX_HEADER_BYTES", def: "65536", num: &c.MaxHeaderBytes, usage: "largest request line plus headers accepted (larger: 431)"},
 		{flag: "token-rate-limit-client", env: "ORGID_TOKEN_RATE_LIMIT_CLIENT", def: "100/s burst 200", str: &c.TokenRateLimitClient, usage: "token requests each client_id of a tenant may make, as RATE/s|m|h [burst N] (shared by replicas through Redis); 0 for no limit"},
-		{flag: "token-rate-limit-ip", env: "ORGID_TOKEN_RATE_LIMIT_IP", def: "1000/s burst 2000", str: &c.TokenRateLimitIP, usage: "token requests each client IP address may make to a tenant, as RATE/s|m|h [burst N]; 0 for no limit (behind a proxy that hides client addresses, every request has the proxy's)"},
+		{flag: "token-rate-limit-ip", env: "ORGID_TOKEN_RATE_LIMIT_IP", def: "1000/s burst 2000", str: &c.TokenRateLimitIP, usage: "token requests each client IP address may make to a tenant, as RATE/s|m|h [burst N]; 0 for no limit (behind a proxy, set --trusted-proxies or every request has the proxy's address)"},
+		{flag: "trusted-proxies", env: "ORGID_TRUSTED_PROXIES", def: "", str: &c.TrustedProxiesList, usage: "comma-separated IPs or CIDRs of reverse proxies / load balancers whose X-Forwarded-For names the client's address (for rate limits and logs); empty trusts none"},
 	}
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -76,5 +77,32 @@ func (c *Config) validateLimits() []string {
 	if c.TokenRateIP, err = ParseRate(c.TokenRateLimitIP); err != nil {
 		problems = append(problems, "ORGID_TOKEN_RATE_LIMIT_IP: "+err.Error())
 	}
+	if c.TrustedProxies, err = ParsePrefixes(c.TrustedProxiesList); err != nil {
+		problems = append(problems, "ORGID_TRUSTED_PROXIES: "+err.Error())
+	}
 	return problems
+}
+
+// ParsePrefixes reads a comma-separated list of IP addresses and CIDR
+// prefixes ("10.0.0.0/8, 192.0.2.7"); an address is a prefix of its full
+// length. The empty string is no prefixes.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR prefix", f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

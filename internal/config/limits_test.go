@@ -40,3 +40,27 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePrefixes(t *testing.T) {
+	got, err := ParsePrefixes(" 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,::ffff:198.51.100.1,10.1.2.3/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32", "198.51.100.1/32", "10.0.0.0/8"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("[%d] = %s, want %s", i, got[i], want[i])
+		}
+	}
+	if p, err := ParsePrefixes(""); err != nil || len(p) != 0 {
+		t.Errorf("empty: %v %v; want none", p, err)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "lb.example.com", "10.0.0.1,,x"} {
+		if _, err := ParsePrefixes(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -18,6 +18,9 @@ type Info struct {
 	// otherwise; it is echoed in the response. Set once, before the
 	// handlers run; read-only afterwards.
 	RequestID string
+	// ClientIP is the client's address (ResolveClientIP), set with
+	// RequestID.
+	ClientIP string
 
 	mu       sync.Mutex
 	route    string

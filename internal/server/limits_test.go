@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -642,5 +644,57 @@ func TestTokenRateLimitDefaults(t *testing.T) {
 	_, err = config.Defaults(func(k string) string { return env[k] })
 	if err == nil || !strings.Contains(err.Error(), "ORGID_TOKEN_RATE_LIMIT_CLIENT") || !strings.Contains(err.Error(), "ORGID_READ_HEADER_TIMEOUT") {
 		t.Fatalf("bad settings: %v", err)
+	}
+}
+
+// TestTokenRateLimitBehindProxy: with the load balancer's address in
+// ORGID_TRUSTED_PROXIES, the per-IP bucket is the client's address from
+// X-Forwarded-For, so one client behind the balancer cannot use up the
+// limit of everyone else; without it the header is ignored.
+func TestTokenRateLimitBehindProxy(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("trusted=%v", trusted), func(t *testing.T) {
+			clock := fakeclock.New(time.Now().Truncate(time.Second))
+			store, eph, advance := embedded.open(t, clock)
+			e := newEnvWith(t, clock, store, eph, advance, func(o *server.Options) {
+				o.Config.TokenRateIP = config.Rate{PerSecond: 1, Burst: 2}
+				if trusted {
+					o.Config.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+				}
+			})
+			iss := e.issuer(storage.DefaultTenant)
+			id, secret := e.m2m(storage.DefaultTenant, storage.TenantRoleAdmin)
+			token := func(clientIP string) (int, map[string]any, http.Header) {
+				form := url.Values{"grant_type": {"client_credentials"}, "resource": {iss + "/api"}}
+				req, _ := http.NewRequest(http.MethodPost, iss+"/oauth/token", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				// A forged hop on the left must not buy a fresh bucket.
+				req.Header.Set("X-Forwarded-For", "6.6.6."+clientIP[len(clientIP)-1:]+", "+clientIP)
+				req.SetBasicAuth(id, secret)
+				resp, err := e.ts.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var body map[string]any
+				_ = json.NewDecoder(resp.Body).Decode(&body)
+				return resp.StatusCode, body, resp.Header
+			}
+			for i := range 2 {
+				if status, body, _ := token("203.0.113.1"); status != http.StatusOK {
+					t.Fatalf("request %d within the burst: %d %v", i, status, body)
+				}
+			}
+			status, body, h := token("203.0.113.1")
+			wantThrottled(t, status, body, h, "1")
+			status, body, h = token("203.0.113.2")
+			if trusted && status != http.StatusOK {
+				t.Fatalf("another client behind the proxy: %d %v; want 200 (its own bucket)", status, body)
+			}
+			if !trusted {
+				// Untrusted: both are the proxy's (127.0.0.1) address.
+				wantThrottled(t, status, body, h, "1")
+			}
+		})
 	}
 }

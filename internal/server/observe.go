@@ -33,7 +33,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = secure.ID("req")
 		}
 		w.Header().Set("X-Request-Id", id)
-		info := &httpx.Info{RequestID: id}
+		info := &httpx.Info{RequestID: id, ClientIP: httpx.ResolveClientIP(r, s.Config.TrustedProxies)}
 		rec := &recorder{ResponseWriter: w}
 		ctx := httpx.WithInfo(r.Context(), info)
 		panicked := true
@@ -86,7 +86,7 @@ func (s *Server) finish(r *http.Request, info *httpx.Info, rec *recorder, start 
 	if route == "" {
 		route = metrics.UnmatchedRoute
 	}
-	attrs := make([]slog.Attr, 0, 9)
+	attrs := make([]slog.Attr, 0, 10)
 	attrs = append(attrs,
 		slog.String("request_id", id),
 		slog.String("method", r.Method),
@@ -95,6 +95,7 @@ func (s *Server) finish(r *http.Request, info *httpx.Info, rec *recorder, start 
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		slog.String("tenant", snap.Tenant),
 		slog.String("client_id", snap.ClientID),
+		slog.String("client_ip", info.ClientIP),
 	)
 	if snap.Error != "" {
 		attrs = append(attrs, slog.String("error", snap.Error))
