@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/orgid/orgid/internal/httpx"
+	"github.com/orgid/orgid/storage"
 )
 
 // MaxFormBytes is the largest request body any protocol endpoint reads.
@@ -96,11 +97,12 @@ func readCapped(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	return body, true
 }
 
-// allowToken takes a token from the client's bucket and then from the IP
-// address's; when either is empty it answers 429 and reports false. A
-// request refused by the IP bucket has still spent one of its client's
-// tokens: two calls keep each one key (a Redis Cluster needs that), and
-// the imprecision only ever slows a client that shares a flooding IP.
+// allowToken takes a token from the client's bucket and from the IP
+// address's, in one round trip; when either is empty it answers 429 and
+// reports false. A request refused by one bucket has still spent a token
+// of the other: each bucket is its own key (a Redis Cluster may keep them
+// on different nodes), and the imprecision only ever slows a client that
+// shares a flooding IP, or an IP whose client floods.
 //
 // When the store fails the request goes through (fail open, logged): the
 // limit protects orgid from abusive clients, and turning an ephemeral
@@ -114,30 +116,24 @@ func (p *Provider) allowToken(w http.ResponseWriter, r *http.Request, body []byt
 	}
 	ctx := r.Context()
 	tenant := tenantID(ctx)
-	now := p.now()
-	var keys []string
-	var rates []RateLimit
+	buckets := make([]storage.Bucket, 0, 2)
 	if id := requestClientID(r, body); id != "" && l.client.enabled() {
-		keys = append(keys, "ratelimit:token:client:"+tenant+":"+bucketName(id))
-		rates = append(rates, l.client)
+		buckets = append(buckets, storage.Bucket{Key: "ratelimit:token:client:" + tenant + ":" + bucketName(id), Rate: l.client.PerSecond, Burst: l.client.Burst})
 	}
 	if l.ip.enabled() {
-		keys = append(keys, "ratelimit:token:ip:"+tenant+":"+httpx.ClientIP(r))
-		rates = append(rates, l.ip)
+		buckets = append(buckets, storage.Bucket{Key: "ratelimit:token:ip:" + tenant + ":" + httpx.ClientIP(r), Rate: l.ip.PerSecond, Burst: l.ip.Burst})
 	}
-	for i, key := range keys {
-		ok, retry, err := p.cfg.State.KV.Take(ctx, key, now, rates[i].PerSecond, rates[i].Burst)
-		if err != nil {
-			p.warnLimiter(r, err)
-			return true
-		}
-		if !ok {
-			secs := max(1, int(math.Ceil(retry.Seconds())))
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			writeLimitError(w, r, http.StatusTooManyRequests, errTooManyRequests,
-				"Too many token requests; retry after "+strconv.Itoa(secs)+" s.")
-			return false
-		}
+	ok, retry, err := p.cfg.State.KV.Take(ctx, p.now(), buckets...)
+	if err != nil {
+		p.warnLimiter(r, err)
+		return true
+	}
+	if !ok {
+		secs := max(1, int(math.Ceil(retry.Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeLimitError(w, r, http.StatusTooManyRequests, errTooManyRequests,
+			"Too many token requests; retry after "+strconv.Itoa(secs)+" s.")
+		return false
 	}
 	return true
 }

@@ -40,31 +40,40 @@ type Ephemeral interface {
 	// with ttl when absent, and returns the new count and the time until
 	// the counter expires.
 	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, time.Duration, error)
-	// Take takes one token from the bucket under key, which refills at rate
-	// tokens per second up to burst tokens and starts full. It reports
-	// whether a token was there and, when not, how long until one is.
-	// A refusal changes nothing. The time is the caller's (now), so that
-	// tests move it and replicas need no clock in the store; the key
-	// expires once the bucket would be full again. rate must be positive
-	// and burst at least 1.
-	Take(ctx context.Context, key string, now time.Time, rate float64, burst int) (ok bool, retryAfter time.Duration, err error)
+	// Take takes one token from each bucket, in one round trip. A bucket
+	// refills at Rate tokens per second up to Burst tokens and starts
+	// full. ok reports whether every bucket had a token; when not,
+	// retryAfter is the longest time until the refusing buckets have one.
+	// Each bucket is taken atomically on its own: a bucket that refuses
+	// changes nothing, the others are spent all the same. The time is the
+	// caller's (now), so that tests move it and replicas need no clock in
+	// the store; a key expires once its bucket would be full again. Every
+	// Rate must be positive and every Burst at least 1, or nothing is taken.
+	Take(ctx context.Context, now time.Time, buckets ...Bucket) (ok bool, retryAfter time.Duration, err error)
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error
 	Close() error
 }
 
-// BucketParams checks the arguments of Ephemeral.Take and turns them into
-// the bucket's emission interval and capacity in microseconds, the unit
-// both backends store: a token every interval, at most burst*interval of
-// credit. Microseconds since the epoch stay exact in a float64 (Redis's Lua
-// numbers) for the next two centuries.
-func BucketParams(rate float64, burst int) (interval, capacity int64, err error) {
-	if !(rate > 0) || burst < 1 {
-		return 0, 0, fmt.Errorf("storage: bucket rate %v/s, burst %d: want a positive rate and a burst of at least 1", rate, burst)
+// Bucket is one token bucket of a Take: a key and its refill rate (tokens
+// per second) and capacity.
+type Bucket struct {
+	Key   string
+	Rate  float64
+	Burst int
+}
+
+// Params checks the bucket and turns it into its emission interval and
+// capacity in microseconds, the unit both backends store: a token every
+// interval, at most burst*interval of credit. Microseconds since the epoch
+// stay exact in a float64 (Redis's Lua numbers) for the next two centuries.
+func (b Bucket) Params() (interval, capacity int64, err error) {
+	if !(b.Rate > 0) || b.Burst < 1 {
+		return 0, 0, fmt.Errorf("storage: bucket rate %v/s, burst %d: want a positive rate and a burst of at least 1", b.Rate, b.Burst)
 	}
-	if 1e6/rate >= math.MaxInt64/float64(burst) {
-		return 0, 0, fmt.Errorf("storage: bucket rate %v/s, burst %d: too slow to keep", rate, burst)
+	if 1e6/b.Rate >= math.MaxInt64/float64(b.Burst) {
+		return 0, 0, fmt.Errorf("storage: bucket rate %v/s, burst %d: too slow to keep", b.Rate, b.Burst)
 	}
-	interval = max(int64(1e6/rate), 1)
-	return interval, interval * int64(burst), nil
+	interval = max(int64(1e6/b.Rate), 1)
+	return interval, interval * int64(b.Burst), nil
 }

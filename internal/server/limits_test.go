@@ -594,7 +594,7 @@ func TestTokenRateLimitPerIP(t *testing.T) {
 // Redis does: the limiter must let requests through, not answer 500.
 type failingTake struct{ storage.Ephemeral }
 
-func (failingTake) Take(context.Context, string, time.Time, float64, int) (bool, time.Duration, error) {
+func (failingTake) Take(context.Context, time.Time, ...storage.Bucket) (bool, time.Duration, error) {
 	return false, 0, storage.ErrUnavailable
 }
 

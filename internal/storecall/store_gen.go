@@ -583,8 +583,8 @@ func (w *ephemeral) Swap(ctx context.Context, key string, value []byte) ([]byte,
 	return r0, w.end(c, err)
 }
 
-func (w *ephemeral) Take(ctx context.Context, key string, now time.Time, rate float64, burst int) (bool, time.Duration, error) {
+func (w *ephemeral) Take(ctx context.Context, now time.Time, buckets ...storage.Bucket) (bool, time.Duration, error) {
 	ctx, c := w.start(ctx, "Take")
-	r0, r1, err := w.s.Take(ctx, key, now, rate, burst)
+	r0, r1, err := w.s.Take(ctx, now, buckets...)
 	return r0, r1, w.end(c, err)
 }

@@ -17,12 +17,29 @@ var errNotBucket = errors.New("memstore: value is not a token bucket")
 // the caller's clock. A take moves it one interval later; it is refused when
 // that would put the TAT more than the bucket's capacity ahead of now.
 // The value is decimal text, as on Redis.
-func (s *Store) Take(_ context.Context, key string, now time.Time, rate float64, burst int) (bool, time.Duration, error) {
-	interval, capacity, err := storage.BucketParams(rate, burst)
-	if err != nil {
-		return false, 0, err
+func (s *Store) Take(_ context.Context, now time.Time, buckets ...storage.Bucket) (bool, time.Duration, error) {
+	params := make([][2]int64, len(buckets))
+	for i, b := range buckets {
+		interval, capacity, err := b.Params()
+		if err != nil {
+			return false, 0, err
+		}
+		params[i] = [2]int64{interval, capacity}
 	}
-	nowUS := now.UnixMicro()
+	ok, wait := true, time.Duration(0)
+	for i, b := range buckets {
+		got, retry, err := s.take(b.Key, now.UnixMicro(), params[i][0], params[i][1])
+		if err != nil {
+			return false, 0, err
+		}
+		if !got {
+			ok, wait = false, max(wait, retry)
+		}
+	}
+	return ok, wait, nil
+}
+
+func (s *Store) take(key string, nowUS, interval, capacity int64) (bool, time.Duration, error) {
 	storeNow := s.nowNano()
 	sh := s.shard(key)
 	sh.mu.Lock()

@@ -40,13 +40,48 @@ redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.max(1, math.ceil
 return {1, 0}
 `)
 
-// Take implements storage.Ephemeral with takeScript: one round trip.
-func (s *Store) Take(ctx context.Context, key string, now time.Time, rate float64, burst int) (bool, time.Duration, error) {
-	interval, capacity, err := storage.BucketParams(rate, burst)
-	if err != nil {
-		return false, 0, err
+// Take implements storage.Ephemeral with takeScript, one script call per
+// bucket (each bucket one key, so that a Redis Cluster may keep them on
+// different nodes), all sent in one pipeline: one round trip.
+func (s *Store) Take(ctx context.Context, now time.Time, buckets ...storage.Bucket) (bool, time.Duration, error) {
+	args := make([][]any, len(buckets))
+	for i, b := range buckets {
+		interval, capacity, err := b.Params()
+		if err != nil {
+			return false, 0, err
+		}
+		args[i] = []any{now.UnixMicro(), interval, capacity}
 	}
-	res, err := takeScript.Run(ctx, s.c, []string{s.key(key)}, now.UnixMicro(), interval, capacity).Int64Slice()
+	cmds := make([]*redis.Cmd, len(buckets))
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, b := range buckets {
+			cmds[i] = takeScript.EvalSha(ctx, p, []string{s.key(b.Key)}, args[i]...)
+		}
+		return nil
+	})
+	ok, wait := true, time.Duration(0)
+	for i, b := range buckets {
+		cmd := cmds[i]
+		if err != nil && redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+			// The script is not cached on that server yet (first use, or
+			// a restarted Redis): Run loads it. Only this bucket is
+			// retried; the others' takes stand.
+			cmd = takeScript.Run(ctx, s.c, []string{s.key(b.Key)}, args[i]...)
+		}
+		got, retry, cerr := takeResult(cmd)
+		if cerr != nil {
+			return false, 0, cerr
+		}
+		if !got {
+			ok, wait = false, max(wait, retry)
+		}
+	}
+	return ok, wait, nil
+}
+
+// takeResult reads takeScript's answer.
+func takeResult(cmd *redis.Cmd) (bool, time.Duration, error) {
+	res, err := cmd.Int64Slice()
 	if err != nil {
 		return false, 0, mapErr(err)
 	}

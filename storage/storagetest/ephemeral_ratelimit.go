@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/orgid/orgid/storage"
 )
 
 // ephemeralRateLimitTests check Take, the token bucket behind rate limits.
@@ -18,6 +20,8 @@ var ephemeralRateLimitTests = []ephemeralTest{
 	{"Take/KeyExpiresWhenFull", ephTestTakeKeyExpires},
 	{"Take/BadParams", ephTestTakeBadParams},
 	{"Take/NotABucket", ephTestTakeNotABucket},
+	{"Take/Several", ephTestTakeSeveral},
+	{"Take/SeveralBadParams", ephTestTakeSeveralBadParams},
 	{"Concurrent/Take", ephTestConcurrentTake},
 }
 
@@ -35,7 +39,7 @@ type ephBucket struct {
 
 func (b *ephBucket) take() (bool, time.Duration) {
 	b.t.Helper()
-	ok, retry, err := b.h.Store.Take(context.Background(), b.key, b.now, b.rate, b.burst)
+	ok, retry, err := b.h.Store.Take(context.Background(), b.now, storage.Bucket{Key: b.key, Rate: b.rate, Burst: b.burst})
 	if err != nil {
 		b.t.Fatalf("Take(%s) = %v", b.key, err)
 	}
@@ -135,7 +139,7 @@ func ephTestTakeBadParams(t *testing.T, h EphemeralHarness) {
 		rate  float64
 		burst int
 	}{{0, 1}, {-1, 1}, {1, 0}, {1, -5}, {1e-300, 1 << 30}} {
-		if ok, _, err := h.Store.Take(ctx, "rl", ephBucketStart, p.rate, p.burst); err == nil {
+		if ok, _, err := h.Store.Take(ctx, ephBucketStart, storage.Bucket{Key: "rl", Rate: p.rate, Burst: p.burst}); err == nil {
 			t.Errorf("Take(rate %v, burst %d) = %v, nil; want an error", p.rate, p.burst, ok)
 		}
 	}
@@ -145,7 +149,7 @@ func ephTestTakeBadParams(t *testing.T, h EphemeralHarness) {
 func ephTestTakeNotABucket(t *testing.T, h EphemeralHarness) {
 	ctx := context.Background()
 	ephMust(t, h.Store.Set(ctx, "k", []byte("not a number"), time.Minute))
-	if ok, _, err := h.Store.Take(ctx, "k", ephBucketStart, 1, 1); err == nil {
+	if ok, _, err := h.Store.Take(ctx, ephBucketStart, storage.Bucket{Key: "k", Rate: 1, Burst: 1}); err == nil {
 		t.Fatalf("Take on a non-bucket value = %v, nil; want an error", ok)
 	}
 	ephWant(t, h, "k", "not a number")
@@ -158,7 +162,7 @@ func ephTestConcurrentTake(t *testing.T, h EphemeralHarness) {
 	oks := make([]bool, ephemeralRacers)
 	errs := make([]error, ephemeralRacers)
 	ephRace(func(i int) {
-		oks[i], _, errs[i] = h.Store.Take(context.Background(), "rl", ephBucketStart, 1, burst)
+		oks[i], _, errs[i] = h.Store.Take(context.Background(), ephBucketStart, storage.Bucket{Key: "rl", Rate: 1, Burst: burst})
 	})
 	granted := 0
 	for i, err := range errs {
@@ -172,4 +176,46 @@ func ephTestConcurrentTake(t *testing.T, h EphemeralHarness) {
 	if granted != burst {
 		t.Fatalf("%d of %d concurrent takes granted on a bucket of burst %d, want exactly %d", granted, ephemeralRacers, burst, burst)
 	}
+}
+
+// ephTestTakeSeveral: one Take of two buckets spends each on its own; the
+// answer is a refusal when either is empty, with the longer wait.
+func ephTestTakeSeveral(t *testing.T, h EphemeralHarness) {
+	ctx := context.Background()
+	a := storage.Bucket{Key: "a", Rate: 1, Burst: 2}   // a token a second
+	b := storage.Bucket{Key: "b", Rate: 0.5, Burst: 1} // a token every 2 s
+	take := func() (bool, time.Duration) {
+		t.Helper()
+		ok, retry, err := h.Store.Take(ctx, ephBucketStart, a, b)
+		if err != nil {
+			t.Fatalf("Take(a, b) = %v", err)
+		}
+		return ok, retry
+	}
+	if ok, _ := take(); !ok {
+		t.Fatal("first Take(a, b) refused; both buckets start full")
+	}
+	// b is empty now; a still has a token, which this refusal spends.
+	if ok, retry := take(); ok || retry != 2*time.Second {
+		t.Fatalf("second Take(a, b) = %v, retry %v; want refused, 2s (b's wait)", ok, retry)
+	}
+	if ok, retry := take(); ok || retry != 2*time.Second {
+		t.Fatalf("third Take(a, b) = %v, retry %v; want refused, 2s (the longer of a's 1s and b's 2s)", ok, retry)
+	}
+	// No buckets: nothing to refuse.
+	if ok, _, err := h.Store.Take(ctx, ephBucketStart); err != nil || !ok {
+		t.Fatalf("Take() = %v, %v; want granted", ok, err)
+	}
+}
+
+// ephTestTakeSeveralBadParams: a bad bucket anywhere in the list takes
+// nothing from the good ones.
+func ephTestTakeSeveralBadParams(t *testing.T, h EphemeralHarness) {
+	ctx := context.Background()
+	good := storage.Bucket{Key: "good", Rate: 1, Burst: 1}
+	if _, _, err := h.Store.Take(ctx, ephBucketStart, good, storage.Bucket{Key: "bad", Rate: 0, Burst: 1}); err == nil {
+		t.Fatal("Take with a zero-rate bucket: no error")
+	}
+	ephWantMissing(t, h, "good")
+	ephWantMissing(t, h, "bad")
 }
