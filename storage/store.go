@@ -317,6 +317,9 @@ type MailStore interface {
 	GetMail(ctx context.Context, tenantID, id string) (MailMessage, error)
 	// ListMail pages through the tenant's outbox, newest first.
 	ListMail(ctx context.Context, tenantID string, p Page) (msgs []MailMessage, next string, err error)
+	// CountPendingMail returns how many messages of every tenant are
+	// pending (the outbox backlog), leased or not.
+	CountPendingMail(ctx context.Context) (int, error)
 }
 
 // EmailTokenStore keeps single-use email links (verification, password

@@ -99,16 +99,12 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		}
 		s.closers = append(s.closers, s.Store.Close)
 	}
-	// The outbox backlog gauge counts on the store itself, under its own
-	// short deadline, so a scrape never hangs on an outage.
-	if c, ok := s.Store.(interface {
-		CountPendingMail(context.Context) (int, error)
-	}); ok {
-		s.Metrics.RegisterMailBacklog(c.CountPendingMail, s.log)
-	}
 	// Everything uses the wrapped store: each call has a deadline and is
 	// measured (internal/storecall).
 	s.Store = storecall.Durable(s.Store, backendOf(s.Store), cfg.StoreTimeout, s.Metrics)
+	// The outbox backlog gauge counts at scrape time under its own short
+	// deadline, so a scrape never hangs on an outage.
+	s.Metrics.RegisterMailBacklog(s.Store.CountPendingMail, s.log)
 	sealer, err := checkedSealer(ctx, cfg, s.Store, masterKey)
 	if err != nil {
 		return nil, err

@@ -47,6 +47,12 @@ func (w *durable) CountMembersWithRole(ctx context.Context, tenantID string, org
 	return r0, w.end(c, err)
 }
 
+func (w *durable) CountPendingMail(ctx context.Context) (int, error) {
+	ctx, c := w.start(ctx, "CountPendingMail")
+	r0, err := w.s.CountPendingMail(ctx)
+	return r0, w.end(c, err)
+}
+
 func (w *durable) CountRecoveryCodes(ctx context.Context, tenantID string, userID string) (int, error) {
 	ctx, c := w.start(ctx, "CountRecoveryCodes")
 	r0, err := w.s.CountRecoveryCodes(ctx, tenantID, userID)

@@ -22,6 +22,7 @@ var durableMailTests = slices.Concat([]durableTest{
 	{"Mail/FinishRetry", durTestMailFinishRetry},
 	{"Mail/FinishErrors", durTestMailFinishErrors},
 	{"Mail/TenantIsolation", durTestMailTenantIsolation},
+	{"Mail/CountPending", durTestMailCountPending},
 }, durPagedList[storage.MailMessage]{
 	name:        "Mail",
 	newestFirst: true,
@@ -300,4 +301,31 @@ func durTestMailTenantIsolation(t *testing.T, s storage.Store) {
 	ms, _, err := s.ListMail(t.Context(), "b", storage.Page{})
 	durMust(t, err)
 	durSame(t, "b's outbox", ms, []storage.MailMessage{mb})
+}
+
+// durTestMailCountPending: the backlog counts pending messages of every
+// tenant, leased ones too, and none that are done.
+func durTestMailCountPending(t *testing.T, s storage.Store) {
+	count := func() int {
+		t.Helper()
+		n, err := s.CountPendingMail(t.Context())
+		durMust(t, err)
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("empty outbox: %d pending", n)
+	}
+	durTenant(t, s, "a")
+	durTenant(t, s, "b")
+	for _, id := range []string{"m1", "m2", "sent", "logged", "failed"} {
+		durEnqueue(t, s, "a", id, durT0)
+	}
+	durEnqueue(t, s, "b", "m1", durT0)
+	durMust(t, s.FinishMail(t.Context(), "a", "sent", storage.MailSent, durT0, time.Time{}, ""))
+	durMust(t, s.FinishMail(t.Context(), "a", "logged", storage.MailLogged, durT0, time.Time{}, ""))
+	durMust(t, s.FinishMail(t.Context(), "a", "failed", storage.MailFailed, durT0, time.Time{}, "gave up"))
+	durClaim(t, s, durT0.Add(time.Hour), durT0.Add(2*time.Hour), 1) // leased, still pending
+	if n := count(); n != 3 {
+		t.Fatalf("pending: %d, want 3 (a/m1, a/m2, b/m1)", n)
+	}
 }
