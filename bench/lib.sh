@@ -23,8 +23,9 @@ wait_ready() { for _ in $(seq 100); do curl -fs "$1" >/dev/null 2>&1 && return; 
 start_orgid() {
   go build -o "$tmp/orgid" ./cmd/orgid
   export ORGID_LOG_LEVEL=warn ORGID_ACCESS_TOKEN_ALG=$ALG ORGID_DATA_DIR=$tmp/data
-  # The load comes from one address and few clients: no token rate limits.
-  export ORGID_TOKEN_RATE_LIMIT_CLIENT=0 ORGID_TOKEN_RATE_LIMIT_IP=0
+  # The load comes from one address and few clients: no token rate limits
+  # unless the caller sets them (to measure what the limiter costs).
+  export ORGID_TOKEN_RATE_LIMIT_CLIENT=${ORGID_TOKEN_RATE_LIMIT_CLIENT:-0} ORGID_TOKEN_RATE_LIMIT_IP=${ORGID_TOKEN_RATE_LIMIT_IP:-0}
   export ORGID_BOOTSTRAP_CLIENT_ID=bench-admin ORGID_BOOTSTRAP_CLIENT_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
   if [ "$BACKEND" = postgres ]; then
     command -v psql >/dev/null || { echo "BACKEND=postgres needs psql" >&2; exit 1; }

@@ -16,8 +16,9 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 go build -o "$tmp/orgid" ./cmd/orgid
 go build -o "$tmp/loadgen" ./bench/loadgen
 export ORGID_DATA_DIR=$tmp/data ORGID_LOG_LEVEL=warn
-# The load comes from one address and few clients: no token rate limits.
-export ORGID_TOKEN_RATE_LIMIT_CLIENT=0 ORGID_TOKEN_RATE_LIMIT_IP=0
+# The load comes from one address and few clients: no token rate limits
+# unless the caller sets them (to measure what the limiter costs).
+export ORGID_TOKEN_RATE_LIMIT_CLIENT=${ORGID_TOKEN_RATE_LIMIT_CLIENT:-0} ORGID_TOKEN_RATE_LIMIT_IP=${ORGID_TOKEN_RATE_LIMIT_IP:-0}
 creds=$("$tmp/orgid" apps create --type web --name load --redirect-uri http://127.0.0.1:9/cb --id-token-alg "$ID_TOKEN_ALG")
 id=$(awk '/^client_id:/ {print $2}' <<<"$creds")
 secret=$(awk '/^client_secret:/ {print $2}' <<<"$creds")

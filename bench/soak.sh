@@ -31,8 +31,9 @@ trap cleanup EXIT
 go build -o "$tmp/orgid" ./cmd/orgid
 go build -o "$tmp/soak" ./bench/soak
 export ORGID_DATA_DIR=$tmp/data ORGID_LOG_LEVEL=warn
-# The load comes from one address and few clients: no token rate limits.
-export ORGID_TOKEN_RATE_LIMIT_CLIENT=0 ORGID_TOKEN_RATE_LIMIT_IP=0
+# The load comes from one address and few clients: no token rate limits
+# unless the caller sets them (to measure what the limiter costs).
+export ORGID_TOKEN_RATE_LIMIT_CLIENT=${ORGID_TOKEN_RATE_LIMIT_CLIENT:-0} ORGID_TOKEN_RATE_LIMIT_IP=${ORGID_TOKEN_RATE_LIMIT_IP:-0}
 export ORGID_BOOTSTRAP_CLIENT_ID=soak-admin ORGID_BOOTSTRAP_CLIENT_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
 backend=embedded
 if [ -n "${ORGID_BENCH_DATABASE_URL:-}" ]; then
