@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,79 @@ const limitWarnEvery = 10 * time.Second
 type limiter struct {
 	client, ip RateLimit
 	lastWarn   atomic.Int64 // UnixNano of the last store-failure warning
+
+	mu sync.Mutex
+	// credit holds tokens this replica took from a bucket ahead of use,
+	// by bucket key.
+	credit map[string]credit
+}
+
+// credit is tokens taken from a bucket and not spent yet, good until until.
+type credit struct {
+	n     int
+	until time.Time
+}
+
+// Tokens are taken from the shared store a few at a time: a twentieth of
+// the burst, at least 1 and at most maxBatch. With the default 200-token
+// client burst a replica goes to Redis once every 10 token requests of a
+// client instead of every time. Nothing is ever let through that the
+// bucket did not give: a replica only spends what it took. What it gives
+// up in exchange is precision: a replica may sit on up to batch-1 of a
+// bucket's tokens, for at most creditTTL, while another is refused. Small
+// bursts (tests, strict limits) take one at a time and stay exact.
+const (
+	maxBatch  = 20
+	creditTTL = time.Second
+	// maxCredits bounds the credit map: client IDs and addresses are the
+	// caller's to choose.
+	maxCredits = 4096
+)
+
+func batch(r RateLimit) int { return min(maxBatch, max(1, r.Burst/20)) }
+
+// spend takes one token of key's local credit, if it has one.
+func (l *limiter) spend(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.credit[key]
+	if !ok || c.n == 0 || !now.Before(c.until) {
+		return false
+	}
+	c.n--
+	if c.n == 0 {
+		delete(l.credit, key)
+	} else {
+		l.credit[key] = c
+	}
+	return true
+}
+
+// keep adds n tokens taken from key's bucket to the local credit.
+func (l *limiter) keep(key string, n int, now time.Time) {
+	if n <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.credit == nil {
+		l.credit = make(map[string]credit)
+	}
+	if len(l.credit) >= maxCredits {
+		for k, c := range l.credit {
+			if !now.Before(c.until) {
+				delete(l.credit, k)
+			}
+		}
+		if len(l.credit) >= maxCredits {
+			clear(l.credit) // dropping credit only ever refuses sooner
+		}
+	}
+	c := l.credit[key]
+	if !now.Before(c.until) {
+		c.n = 0
+	}
+	l.credit[key] = credit{n: c.n + n, until: now.Add(creditTTL)}
 }
 
 // limits caps request bodies of every protocol endpoint (413) and rate
@@ -98,11 +172,13 @@ func readCapped(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 }
 
 // allowToken takes a token from the client's bucket and from the IP
-// address's, in one round trip; when either is empty it answers 429 and
-// reports false. A request refused by one bucket has still spent a token
-// of the other: each bucket is its own key (a Redis Cluster may keep them
-// on different nodes), and the imprecision only ever slows a client that
-// shares a flooding IP, or an IP whose client floods.
+// address's: from this replica's credit when it has some, else from the
+// shared store in one round trip (a few at a time, see batch). When either
+// is empty it answers 429 and reports false. A request refused by one
+// bucket has still spent a token of the other: each bucket is its own key
+// (a Redis Cluster may keep them on different nodes), and the imprecision
+// only ever slows a client that shares a flooding IP, or an IP whose
+// client floods.
 //
 // When the store fails the request goes through (fail open, logged): the
 // limit protects orgid from abusive clients, and turning an ephemeral
@@ -116,20 +192,38 @@ func (p *Provider) allowToken(w http.ResponseWriter, r *http.Request, body []byt
 	}
 	ctx := r.Context()
 	tenant := tenantID(ctx)
-	buckets := make([]storage.Bucket, 0, 2)
+	now := p.now()
+	need := make([]storage.Bucket, 0, 2)
+	add := func(key string, rate RateLimit) {
+		if !l.spend(key, now) {
+			need = append(need, storage.Bucket{Key: key, Rate: rate.PerSecond, Burst: rate.Burst, Want: batch(rate)})
+		}
+	}
 	if id := requestClientID(r, body); id != "" && l.client.enabled() {
-		buckets = append(buckets, storage.Bucket{Key: "ratelimit:token:client:" + tenant + ":" + bucketName(id), Rate: l.client.PerSecond, Burst: l.client.Burst})
+		add("ratelimit:token:client:"+tenant+":"+bucketName(id), l.client)
 	}
 	if l.ip.enabled() {
-		buckets = append(buckets, storage.Bucket{Key: "ratelimit:token:ip:" + tenant + ":" + httpx.ClientIP(r), Rate: l.ip.PerSecond, Burst: l.ip.Burst})
+		add("ratelimit:token:ip:"+tenant+":"+httpx.ClientIP(r), l.ip)
 	}
-	ok, retry, err := p.cfg.State.KV.Take(ctx, p.now(), buckets...)
+	if len(need) == 0 {
+		return true
+	}
+	grants, err := p.cfg.State.KV.Take(ctx, now, need...)
 	if err != nil {
 		p.warnLimiter(r, err)
 		return true
 	}
-	if !ok {
-		secs := max(1, int(math.Ceil(retry.Seconds())))
+	var wait time.Duration
+	refused := false
+	for i, g := range grants {
+		if g.Tokens == 0 {
+			refused, wait = true, max(wait, g.RetryAfter)
+			continue
+		}
+		l.keep(need[i].Key, g.Tokens-1, now)
+	}
+	if refused {
+		secs := max(1, int(math.Ceil(wait.Seconds())))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeLimitError(w, r, http.StatusTooManyRequests, errTooManyRequests,
 			"Too many token requests; retry after "+strconv.Itoa(secs)+" s.")

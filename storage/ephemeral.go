@@ -40,16 +40,17 @@ type Ephemeral interface {
 	// with ttl when absent, and returns the new count and the time until
 	// the counter expires.
 	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, time.Duration, error)
-	// Take takes one token from each bucket, in one round trip. A bucket
-	// refills at Rate tokens per second up to Burst tokens and starts
-	// full. ok reports whether every bucket had a token; when not,
-	// retryAfter is the longest time until the refusing buckets have one.
-	// Each bucket is taken atomically on its own: a bucket that refuses
-	// changes nothing, the others are spent all the same. The time is the
-	// caller's (now), so that tests move it and replicas need no clock in
-	// the store; a key expires once its bucket would be full again. Every
-	// Rate must be positive and every Burst at least 1, or nothing is taken.
-	Take(ctx context.Context, now time.Time, buckets ...Bucket) (ok bool, retryAfter time.Duration, err error)
+	// Take takes tokens from each bucket, in one round trip: as many as
+	// the bucket has, up to its Want (at least one). A bucket refills at
+	// Rate tokens per second up to Burst tokens and starts full. Grant i
+	// tells what bucket i gave: Tokens 0 means it had none, and then
+	// RetryAfter is how long until it has one. Each bucket is taken
+	// atomically on its own: a bucket that gives nothing changes nothing,
+	// the others are spent all the same. The time is the caller's (now),
+	// so that tests move it and replicas need no clock in the store; a key
+	// expires once its bucket would be full again. Every Rate must be
+	// positive and every Burst at least 1, or nothing is taken.
+	Take(ctx context.Context, now time.Time, buckets ...Bucket) ([]BucketGrant, error)
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error
 	Close() error
@@ -61,7 +62,22 @@ type Bucket struct {
 	Key   string
 	Rate  float64
 	Burst int
+	// Want is the most tokens to take; 0 means 1. A caller that spends
+	// tokens over several requests takes a few at a time, so that most
+	// requests need no round trip to the store.
+	Want int
 }
+
+// BucketGrant is what one bucket of a Take gave.
+type BucketGrant struct {
+	// Tokens is how many were taken: 0 when the bucket had none.
+	Tokens int
+	// RetryAfter is, when Tokens is 0, how long until it has one.
+	RetryAfter time.Duration
+}
+
+// want is b.Want, at least 1.
+func (b Bucket) want() int64 { return int64(max(b.Want, 1)) }
 
 // Params checks the bucket and turns it into its emission interval and
 // capacity in microseconds, the unit both backends store: a token every
@@ -76,4 +92,21 @@ func (b Bucket) Params() (interval, capacity int64, err error) {
 	}
 	interval = max(int64(1e6/b.Rate), 1)
 	return interval, interval * int64(b.Burst), nil
+}
+
+// TakeGCRA is the generic cell rate algorithm both backends run (memstore
+// in Go, redisstore in Lua): the bucket is one number, the theoretical
+// arrival time (TAT) of the next token in microseconds of the caller's
+// clock, absent (0) when the bucket is full. It returns the new TAT to
+// store, how many tokens it grants, and when none, how long until one.
+func (b Bucket) TakeGCRA(nowUS, tat, interval, capacity int64) (next int64, granted int64, retryAfter time.Duration) {
+	tat = max(tat, nowUS)
+	// Each token moves the TAT one interval later; at most capacity ahead
+	// of now.
+	avail := (capacity - (tat - nowUS)) / interval
+	if avail < 1 {
+		return tat, 0, time.Duration(tat+interval-nowUS-capacity) * time.Microsecond
+	}
+	n := min(b.want(), avail)
+	return tat + n*interval, n, 0
 }

@@ -594,8 +594,56 @@ func TestTokenRateLimitPerIP(t *testing.T) {
 // Redis does: the limiter must let requests through, not answer 500.
 type failingTake struct{ storage.Ephemeral }
 
-func (failingTake) Take(context.Context, time.Time, ...storage.Bucket) (bool, time.Duration, error) {
-	return false, 0, storage.ErrUnavailable
+func (failingTake) Take(context.Context, time.Time, ...storage.Bucket) ([]storage.BucketGrant, error) {
+	return nil, storage.ErrUnavailable
+}
+
+// countingTake is the in-process store counting the Take calls that reach
+// it.
+type countingTake struct {
+	storage.Ephemeral
+	calls *atomic.Int64
+}
+
+func (c countingTake) Take(ctx context.Context, now time.Time, b ...storage.Bucket) ([]storage.BucketGrant, error) {
+	c.calls.Add(1)
+	return c.Ephemeral.Take(ctx, now, b...)
+}
+
+// TestTokenRateLimitBatches: with a burst large enough to batch (200 →
+// 10 tokens a take), most token requests are served from the replica's
+// credit without a store round trip, and the limit still holds exactly:
+// nothing is let through that the bucket did not give.
+func TestTokenRateLimitBatches(t *testing.T) {
+	clock := fakeclock.New(time.Now().Truncate(time.Second))
+	mem := memstore.New(memstore.WithClock(clock.Now))
+	t.Cleanup(func() { mem.Close() })
+	var calls atomic.Int64
+	e := newEnvWith(t, clock, sqltest.SQLite(t), countingTake{mem, &calls}, func(time.Duration) {}, func(o *server.Options) {
+		o.Config.TokenRateClient = config.Rate{PerSecond: 1, Burst: 200}
+	})
+	iss := e.issuer(storage.DefaultTenant)
+	id, secret := e.m2m(storage.DefaultTenant, storage.TenantRoleAdmin)
+	cc := url.Values{"grant_type": {"client_credentials"}, "resource": {iss + "/api"}}
+	calls.Store(0)
+	for i := range 200 {
+		if status, body, _ := e.postForm(iss+"/oauth/token", id, secret, cc); status != http.StatusOK {
+			t.Fatalf("request %d of the burst: %d %v", i+1, status, body)
+		}
+	}
+	if n := calls.Load(); n != 20 {
+		t.Errorf("200 token requests took %d times from the store; want 20 (10 tokens a take)", n)
+	}
+	status, body, h := e.postForm(iss+"/oauth/token", id, secret, cc)
+	wantThrottled(t, status, body, h, "1")
+	// The credit lasts a second: a token that came back since is taken
+	// from the store, one at a time as only one is there.
+	e.advance(time.Second)
+	if status, body, _ := e.postForm(iss+"/oauth/token", id, secret, cc); status != http.StatusOK {
+		t.Fatalf("after a second: %d %v", status, body)
+	}
+	status, body, h = e.postForm(iss+"/oauth/token", id, secret, cc)
+	wantThrottled(t, status, body, h, "1")
 }
 
 func TestTokenRateLimitStoreDown(t *testing.T) {

@@ -589,8 +589,8 @@ func (w *ephemeral) Swap(ctx context.Context, key string, value []byte) ([]byte,
 	return r0, w.end(c, err)
 }
 
-func (w *ephemeral) Take(ctx context.Context, now time.Time, buckets ...storage.Bucket) (bool, time.Duration, error) {
+func (w *ephemeral) Take(ctx context.Context, now time.Time, buckets ...storage.Bucket) ([]storage.BucketGrant, error) {
 	ctx, c := w.start(ctx, "Take")
-	r0, r1, err := w.s.Take(ctx, now, buckets...)
-	return r0, r1, w.end(c, err)
+	r0, err := w.s.Take(ctx, now, buckets...)
+	return r0, w.end(c, err)
 }

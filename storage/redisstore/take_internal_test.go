@@ -33,18 +33,17 @@ func TestTakeLoadsScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	if ok, _, err := s.Take(ctx, now, a, b); err != nil || !ok {
-		t.Fatalf("Take after SCRIPT FLUSH = %v, %v; want granted", ok, err)
+	if g, err := s.Take(ctx, now, a, b); err != nil || g[0].Tokens != 1 || g[1].Tokens != 1 {
+		t.Fatalf("Take after SCRIPT FLUSH = %+v, %v; want a token from each", g, err)
 	}
 	if exists, err := s.c.ScriptExists(ctx, takeScript.Hash()).Result(); err != nil || !exists[0] {
 		t.Fatalf("script loaded after Take: %v %v", exists, err)
 	}
 	// Each bucket was taken exactly once: a is empty now, b has one left.
-	ok, retry, err := s.Take(ctx, now, b)
-	if err != nil || !ok {
-		t.Fatalf("b's second token: %v %v", ok, err)
+	if g, err := s.Take(ctx, now, b); err != nil || g[0].Tokens != 1 {
+		t.Fatalf("b's second token: %+v %v", g, err)
 	}
-	if ok, retry, err = s.Take(ctx, now, a); err != nil || ok || retry != time.Second {
-		t.Fatalf("a after one take = %v, retry %v, %v; want refused, 1s", ok, retry, err)
+	if g, err := s.Take(ctx, now, a); err != nil || g[0] != (storage.BucketGrant{RetryAfter: time.Second}) {
+		t.Fatalf("a after one take = %+v, %v; want none, retry after 1s", g, err)
 	}
 }

@@ -21,6 +21,7 @@ var ephemeralRateLimitTests = []ephemeralTest{
 	{"Take/BadParams", ephTestTakeBadParams},
 	{"Take/NotABucket", ephTestTakeNotABucket},
 	{"Take/Several", ephTestTakeSeveral},
+	{"Take/UpTo", ephTestTakeUpTo},
 	{"Take/SeveralBadParams", ephTestTakeSeveralBadParams},
 	{"Concurrent/Take", ephTestConcurrentTake},
 }
@@ -39,11 +40,14 @@ type ephBucket struct {
 
 func (b *ephBucket) take() (bool, time.Duration) {
 	b.t.Helper()
-	ok, retry, err := b.h.Store.Take(context.Background(), b.now, storage.Bucket{Key: b.key, Rate: b.rate, Burst: b.burst})
+	g, err := b.h.Store.Take(context.Background(), b.now, storage.Bucket{Key: b.key, Rate: b.rate, Burst: b.burst})
 	if err != nil {
 		b.t.Fatalf("Take(%s) = %v", b.key, err)
 	}
-	return ok, retry
+	if len(g) != 1 || g[0].Tokens > 1 || (g[0].Tokens == 1) != (g[0].RetryAfter == 0) {
+		b.t.Fatalf("Take(%s) = %+v; want one grant of 0 tokens with a wait, or 1 without", b.key, g)
+	}
+	return g[0].Tokens == 1, g[0].RetryAfter
 }
 
 func (b *ephBucket) advance(d time.Duration) {
@@ -139,8 +143,8 @@ func ephTestTakeBadParams(t *testing.T, h EphemeralHarness) {
 		rate  float64
 		burst int
 	}{{0, 1}, {-1, 1}, {1, 0}, {1, -5}, {1e-300, 1 << 30}} {
-		if ok, _, err := h.Store.Take(ctx, ephBucketStart, storage.Bucket{Key: "rl", Rate: p.rate, Burst: p.burst}); err == nil {
-			t.Errorf("Take(rate %v, burst %d) = %v, nil; want an error", p.rate, p.burst, ok)
+		if g, err := h.Store.Take(ctx, ephBucketStart, storage.Bucket{Key: "rl", Rate: p.rate, Burst: p.burst}); err == nil {
+			t.Errorf("Take(rate %v, burst %d) = %+v, nil; want an error", p.rate, p.burst, g)
 		}
 	}
 	ephWantMissing(t, h, "rl")
@@ -149,8 +153,8 @@ func ephTestTakeBadParams(t *testing.T, h EphemeralHarness) {
 func ephTestTakeNotABucket(t *testing.T, h EphemeralHarness) {
 	ctx := context.Background()
 	ephMust(t, h.Store.Set(ctx, "k", []byte("not a number"), time.Minute))
-	if ok, _, err := h.Store.Take(ctx, ephBucketStart, storage.Bucket{Key: "k", Rate: 1, Burst: 1}); err == nil {
-		t.Fatalf("Take on a non-bucket value = %v, nil; want an error", ok)
+	if g, err := h.Store.Take(ctx, ephBucketStart, storage.Bucket{Key: "k", Rate: 1, Burst: 1}); err == nil {
+		t.Fatalf("Take on a non-bucket value = %+v, nil; want an error", g)
 	}
 	ephWant(t, h, "k", "not a number")
 }
@@ -162,7 +166,9 @@ func ephTestConcurrentTake(t *testing.T, h EphemeralHarness) {
 	oks := make([]bool, ephemeralRacers)
 	errs := make([]error, ephemeralRacers)
 	ephRace(func(i int) {
-		oks[i], _, errs[i] = h.Store.Take(context.Background(), ephBucketStart, storage.Bucket{Key: "rl", Rate: 1, Burst: burst})
+		var g []storage.BucketGrant
+		g, errs[i] = h.Store.Take(context.Background(), ephBucketStart, storage.Bucket{Key: "rl", Rate: 1, Burst: burst})
+		oks[i] = errs[i] == nil && g[0].Tokens == 1
 	})
 	granted := 0
 	for i, err := range errs {
@@ -178,34 +184,58 @@ func ephTestConcurrentTake(t *testing.T, h EphemeralHarness) {
 	}
 }
 
-// ephTestTakeSeveral: one Take of two buckets spends each on its own; the
-// answer is a refusal when either is empty, with the longer wait.
+// ephTestTakeSeveral: one Take of two buckets spends each on its own and
+// tells each one's grant.
 func ephTestTakeSeveral(t *testing.T, h EphemeralHarness) {
 	ctx := context.Background()
-	a := storage.Bucket{Key: "a", Rate: 1, Burst: 2}   // a token a second
+	a := storage.Bucket{Key: "a", Rate: 1, Burst: 2}  // a token a second
 	b := storage.Bucket{Key: "b", Rate: 0.5, Burst: 1} // a token every 2 s
-	take := func() (bool, time.Duration) {
+	take := func(want ...storage.BucketGrant) {
 		t.Helper()
-		ok, retry, err := h.Store.Take(ctx, ephBucketStart, a, b)
+		g, err := h.Store.Take(ctx, ephBucketStart, a, b)
 		if err != nil {
 			t.Fatalf("Take(a, b) = %v", err)
 		}
-		return ok, retry
+		if len(g) != 2 || g[0] != want[0] || g[1] != want[1] {
+			t.Fatalf("Take(a, b) = %+v, want %+v", g, want)
+		}
 	}
-	if ok, _ := take(); !ok {
-		t.Fatal("first Take(a, b) refused; both buckets start full")
+	take(storage.BucketGrant{Tokens: 1}, storage.BucketGrant{Tokens: 1})
+	// b is empty now; a still has a token, which this take spends.
+	take(storage.BucketGrant{Tokens: 1}, storage.BucketGrant{RetryAfter: 2 * time.Second})
+	take(storage.BucketGrant{RetryAfter: time.Second}, storage.BucketGrant{RetryAfter: 2 * time.Second})
+	// No buckets: no grants.
+	if g, err := h.Store.Take(ctx, ephBucketStart); err != nil || len(g) != 0 {
+		t.Fatalf("Take() = %+v, %v; want none", g, err)
 	}
-	// b is empty now; a still has a token, which this refusal spends.
-	if ok, retry := take(); ok || retry != 2*time.Second {
-		t.Fatalf("second Take(a, b) = %v, retry %v; want refused, 2s (b's wait)", ok, retry)
+}
+
+// ephTestTakeUpTo: a bucket gives as many tokens as it has, up to Want,
+// and a refill gives only what has come back.
+func ephTestTakeUpTo(t *testing.T, h EphemeralHarness) {
+	ctx := context.Background()
+	now := ephBucketStart
+	take := func(want int, wantGrant storage.BucketGrant) {
+		t.Helper()
+		g, err := h.Store.Take(ctx, now, storage.Bucket{Key: "rl", Rate: 10, Burst: 5, Want: want})
+		if err != nil {
+			t.Fatalf("Take(want %d) = %v", want, err)
+		}
+		if g[0] != wantGrant {
+			t.Fatalf("Take(want %d) = %+v, want %+v", want, g[0], wantGrant)
+		}
 	}
-	if ok, retry := take(); ok || retry != 2*time.Second {
-		t.Fatalf("third Take(a, b) = %v, retry %v; want refused, 2s (the longer of a's 1s and b's 2s)", ok, retry)
-	}
-	// No buckets: nothing to refuse.
-	if ok, _, err := h.Store.Take(ctx, ephBucketStart); err != nil || !ok {
-		t.Fatalf("Take() = %v, %v; want granted", ok, err)
-	}
+	take(3, storage.BucketGrant{Tokens: 3})
+	take(3, storage.BucketGrant{Tokens: 2})
+	take(3, storage.BucketGrant{RetryAfter: 100 * time.Millisecond})
+	now = now.Add(250 * time.Millisecond)
+	h.Advance(250 * time.Millisecond)
+	take(10, storage.BucketGrant{Tokens: 2})
+	take(1, storage.BucketGrant{RetryAfter: 50 * time.Millisecond})
+	// Want beyond the burst gets the burst at most.
+	now = now.Add(time.Hour)
+	h.Advance(time.Hour)
+	take(100, storage.BucketGrant{Tokens: 5})
 }
 
 // ephTestTakeSeveralBadParams: a bad bucket anywhere in the list takes
@@ -213,7 +243,7 @@ func ephTestTakeSeveral(t *testing.T, h EphemeralHarness) {
 func ephTestTakeSeveralBadParams(t *testing.T, h EphemeralHarness) {
 	ctx := context.Background()
 	good := storage.Bucket{Key: "good", Rate: 1, Burst: 1}
-	if _, _, err := h.Store.Take(ctx, ephBucketStart, good, storage.Bucket{Key: "bad", Rate: 0, Burst: 1}); err == nil {
+	if _, err := h.Store.Take(ctx, ephBucketStart, good, storage.Bucket{Key: "bad", Rate: 0, Burst: 1}); err == nil {
 		t.Fatal("Take with a zero-rate bucket: no error")
 	}
 	ephWantMissing(t, h, "good")
