@@ -188,7 +188,7 @@ func ephTestConcurrentTake(t *testing.T, h EphemeralHarness) {
 // tells each one's grant.
 func ephTestTakeSeveral(t *testing.T, h EphemeralHarness) {
 	ctx := context.Background()
-	a := storage.Bucket{Key: "a", Rate: 1, Burst: 2}  // a token a second
+	a := storage.Bucket{Key: "a", Rate: 1, Burst: 2}   // a token a second
 	b := storage.Bucket{Key: "b", Rate: 0.5, Burst: 1} // a token every 2 s
 	take := func(want ...storage.BucketGrant) {
 		t.Helper()
