@@ -70,9 +70,8 @@ type invitationState struct {
 // false when the answer (410, or an error page) has been written.
 func (h *Handler) loadInvitation(w http.ResponseWriter, r *http.Request, v url.Values) (*invite, bool) {
 	ctx := r.Context()
-	tenant, ok := httpx.Tenant(ctx)
+	tenant, ok := h.requestTenant(w, r)
 	if !ok {
-		h.fail(w, r, "resolve tenant", errNoTenant)
 		return nil, false
 	}
 	token := linkToken(v)

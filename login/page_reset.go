@@ -36,9 +36,8 @@ const msgResetSent = "If an account exists for that email, we sent a link to it 
 // getPasswordReset serves GET /password-reset[?authRequestID=…].
 func (h *Handler) getPasswordReset(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	tenant, ok := httpx.Tenant(ctx)
+	tenant, ok := h.requestTenant(w, r)
 	if !ok {
-		h.fail(w, r, "resolve tenant", errNoTenant)
 		return
 	}
 	arID, err := h.pendingAuthRequestID(ctx, tenant.ID, r.URL.Query())
@@ -56,9 +55,8 @@ func (h *Handler) postPasswordReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	tenant, ok := httpx.Tenant(ctx)
+	tenant, ok := h.requestTenant(w, r)
 	if !ok {
-		h.fail(w, r, "resolve tenant", errNoTenant)
 		return
 	}
 	arID, err := h.pendingAuthRequestID(ctx, tenant.ID, formValues(r))
@@ -172,9 +170,8 @@ func (h *Handler) resetLinkGone(w http.ResponseWriter, r *http.Request) {
 // the link can still be used. Nothing is spent by looking.
 func (h *Handler) getNewPassword(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	tenant, ok := httpx.Tenant(ctx)
+	tenant, ok := h.requestTenant(w, r)
 	if !ok {
-		h.fail(w, r, "resolve tenant", errNoTenant)
 		return
 	}
 	q := r.URL.Query()
@@ -199,9 +196,8 @@ func (h *Handler) postNewPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	tenant, ok := httpx.Tenant(ctx)
+	tenant, ok := h.requestTenant(w, r)
 	if !ok {
-		h.fail(w, r, "resolve tenant", errNoTenant)
 		return
 	}
 	token := linkToken(r.PostForm)

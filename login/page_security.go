@@ -48,9 +48,8 @@ type account struct {
 // sign in (there is no sign-in without an application's auth request).
 func (h *Handler) loadAccount(w http.ResponseWriter, r *http.Request, v url.Values) (*account, bool) {
 	ctx := r.Context()
-	tenant, ok := httpx.Tenant(ctx)
+	tenant, ok := h.requestTenant(w, r)
 	if !ok {
-		h.fail(w, r, "resolve tenant", errNoTenant)
 		return nil, false
 	}
 	a := &account{tenant: tenant}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orgid/orgid/internal/httpx"
 	"github.com/orgid/orgid/internal/secure"
 	"github.com/orgid/orgid/storage"
 )
@@ -34,9 +33,8 @@ var errLinkInvalid = errors.New("login: link unknown, used, expired or stale")
 // email the link was sent to; without, it is the "check your inbox" page.
 func (h *Handler) getVerifyEmail(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	tenant, ok := httpx.Tenant(ctx)
+	tenant, ok := h.requestTenant(w, r)
 	if !ok {
-		h.fail(w, r, "resolve tenant", errNoTenant)
 		return
 	}
 	q := r.URL.Query()

@@ -22,14 +22,24 @@ type flow struct {
 	org *storage.Organization
 }
 
+// requestTenant returns the tenant of r. Every page runs behind the
+// tenant middleware, so a request without one is a fault: it is answered
+// here and ok is false.
+func (h *Handler) requestTenant(w http.ResponseWriter, r *http.Request) (storage.Tenant, bool) {
+	tenant, ok := httpx.Tenant(r.Context())
+	if !ok {
+		h.fail(w, r, "resolve tenant", errNoTenant)
+	}
+	return tenant, ok
+}
+
 // loadFlow resolves the tenant and the auth request named in v. It
 // answers the request itself (and returns false) when there is nothing to
 // work on: no authRequestID, an expired one, or a storage fault.
 func (h *Handler) loadFlow(w http.ResponseWriter, r *http.Request, v url.Values) (*flow, bool) {
 	ctx := r.Context()
-	tenant, ok := httpx.Tenant(ctx)
+	tenant, ok := h.requestTenant(w, r)
 	if !ok {
-		h.fail(w, r, "resolve tenant", errNoTenant)
 		return nil, false
 	}
 	id := authRequestID(v)
