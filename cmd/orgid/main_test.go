@@ -94,18 +94,6 @@ func newMasterKey() string {
 	return base64.StdEncoding.EncodeToString(k)
 }
 
-// freeAddr returns a loopback address nothing listens on right now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // syncBuffer collects a process's output while tests read it.
 type syncBuffer = e2etest.Buffer
 
@@ -254,7 +242,7 @@ func (s *server) issuer() string { return s.url + "/t/default" }
 func serve(t testing.TB, env environ, addr string) *server {
 	t.Helper()
 	if addr == "" {
-		addr = freeAddr(t)
+		addr = e2etest.FreeAddr(t)
 	}
 	s := &server{proc: start(t, env, "serve", "--addr", addr), addr: addr, url: "http://" + addr}
 	s.waitReady()

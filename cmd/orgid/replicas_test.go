@@ -21,7 +21,7 @@ import (
 // redeemed at the other, refresh tokens rotate across both, and reusing a
 // rotated refresh token is refused everywhere (DESIGN §6, §8).
 func TestTwoReplicas(t *testing.T) {
-	addrA, addrB := freeAddr(t), freeAddr(t)
+	addrA, addrB := e2etest.FreeAddr(t), e2etest.FreeAddr(t)
 	env := backends[1].env(t).with("ORGID_EXTERNAL_URL", "http://"+addrA) // both behind one public URL
 	clientID, secret := createApp(t, env.with("ORGID_DATA_DIR", t.TempDir()), "--type", "web", "--name", "Replicated", "--redirect-uri", e2etest.Callback)
 
@@ -91,7 +91,7 @@ func TestTwoReplicas(t *testing.T) {
 // client-credentials token at B after that carries the new roles, and
 // none is issued once the app is unlinked (issue 5).
 func TestTwoReplicasM2M(t *testing.T) {
-	addrA, addrB := freeAddr(t), freeAddr(t)
+	addrA, addrB := e2etest.FreeAddr(t), e2etest.FreeAddr(t)
 	env := backends[1].env(t).with("ORGID_EXTERNAL_URL", "http://"+addrA,
 		"ORGID_BOOTSTRAP_CLIENT_ID", "bootstrap", "ORGID_BOOTSTRAP_CLIENT_SECRET", "bootstrap-secret-0123456789abcdefghijklmnop")
 	a := serve(t, env.with("ORGID_DATA_DIR", t.TempDir()), addrA)

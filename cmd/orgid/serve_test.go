@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgid/orgid/internal/e2etest"
 	"github.com/orgid/orgid/storage/sqlstore/sqltest"
 )
 
@@ -86,7 +87,7 @@ func TestServeFreshEmbedded(t *testing.T) {
 func TestServeDefaultIssuer(t *testing.T) {
 	for _, host := range []string{"", "0.0.0.0"} {
 		t.Run("addr "+host+":PORT", func(t *testing.T) {
-			_, port, _ := net.SplitHostPort(freeAddr(t))
+			_, port, _ := net.SplitHostPort(e2etest.FreeAddr(t))
 			p := start(t, environ{"ORGID_DATA_DIR": t.TempDir()}, "serve", "--addr", host+":"+port)
 			s := &server{proc: p, addr: "127.0.0.1:" + port, url: "http://127.0.0.1:" + port}
 			if err := s.ready(); err != nil {
@@ -291,7 +292,7 @@ func TestServeRefusesToStart(t *testing.T) {
 	// ever accepting a connection; it returns stderr.
 	refuse := func(t *testing.T, env environ) string {
 		t.Helper()
-		addr := freeAddr(t)
+		addr := e2etest.FreeAddr(t)
 		p := start(t, env, "serve", "--addr", addr)
 		deadline := time.Now().Add(exitTimeout)
 		for !p.exited() {
@@ -399,7 +400,7 @@ func TestServeLogFormat(t *testing.T) {
 		t.Errorf("ORGID_LOG_FORMAT=text: want key=value lines, orgid's and zitadel/oidc's:\n%s", out)
 	}
 
-	r := run(t, env.with("ORGID_LOG_FORMAT", "xml"), "serve", "--addr", freeAddr(t))
+	r := run(t, env.with("ORGID_LOG_FORMAT", "xml"), "serve", "--addr", e2etest.FreeAddr(t))
 	if r.code != 1 || !strings.Contains(r.stderr, `ORGID_LOG_FORMAT "xml" must be auto, text or json`) {
 		t.Errorf("ORGID_LOG_FORMAT=xml: %s", r)
 	}

@@ -11,22 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orgid/orgid/internal/e2etest"
 )
-
-// The fault test restarts PostgreSQL and Redis under load. It must not
-// restart the machine's shared ones (other packages' tests use them at
-// the same time), so it starts private ones on free loopback ports.
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // privatePostgres is a PostgreSQL cluster in a temporary directory.
 type privatePostgres struct {
@@ -194,4 +181,13 @@ func (r *privateRedis) stop() error {
 	}
 	r.cmd = nil
 	return nil
+}
+
+// The fault test restarts PostgreSQL and Redis under load. It must not
+// restart the machine's shared ones (other packages' tests use them at
+// the same time), so it starts private ones on free loopback ports.
+func freePort(t testing.TB) int {
+	_, port, _ := net.SplitHostPort(e2etest.FreeAddr(t))
+	n, _ := strconv.Atoi(port)
+	return n
 }

@@ -74,12 +74,7 @@ func TestSentinelConformance(t *testing.T) {
 // address. The process is killed when t ends.
 func startSentinel(t *testing.T, bin, host, port string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := e2etest.FreeAddr(t)
 	_, sport, _ := net.SplitHostPort(addr)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "sentinel.conf") // Sentinel rewrites its configuration: a file of its own
