@@ -130,19 +130,7 @@ func (s *Store) RevokeAuthKey(ctx context.Context, tenantID, orgID, kid string, 
 	}
 	w := s.write()
 	res, err := w.exec(ctx, sqlRevokeAuthKey, tenantID, orgID, kid, toMicros(at))
-	n, err := affected(op, res, err)
-	if err != nil {
-		return err
-	}
-	if n == 1 {
-		return nil
-	}
-	// Only a refused revocation pays for this second read.
-	var status string
-	if err := w.queryRow(ctx, sqlAuthKeyStatus, tenantID, orgID, kid).Scan(&status); err != nil {
-		return wrap(op, err) // no row: ErrNotFound
-	}
-	return failf(op, storage.ErrConflict, "key is %s already", status)
+	return casByStatus(ctx, op, w, res, err, "key is %s already", sqlAuthKeyStatus, tenantID, orgID, kid)
 }
 
 // TouchAuthKey moves the key's LastUsedAt forward to at. An older (or

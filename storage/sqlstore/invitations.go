@@ -155,9 +155,18 @@ func (s *Store) RevokeInvitation(ctx context.Context, tenantID, orgID, id string
 }
 
 // invitationCAS tells the outcome of a renewal or revocation that gave
-// res and err: nil when it changed the row, ErrNotFound or ErrConflict by
-// what a second read finds when it did not.
+// res and err (see casByStatus).
 func invitationCAS(ctx context.Context, op string, w runner, res sql.Result, err error, tenantID, orgID, id string) error {
+	return casByStatus(ctx, op, w, res, err, "invitation is %s", sqlInvitationStatus, tenantID, orgID, id)
+}
+
+// casByStatus tells the outcome of a compare-and-set UPDATE of one row
+// that gave res and err: nil when it changed the row; when it did not,
+// a second read of the row's status by statusQuery (args) tells
+// ErrNotFound (no row) from ErrConflict (the row is not in the expected
+// state; conflictf names its status). Only a refused change pays for the
+// second read.
+func casByStatus(ctx context.Context, op string, w runner, res sql.Result, err error, conflictf, statusQuery string, args ...any) error {
 	n, err := affected(op, res, err)
 	if err != nil {
 		return err
@@ -165,12 +174,11 @@ func invitationCAS(ctx context.Context, op string, w runner, res sql.Result, err
 	if n == 1 {
 		return nil
 	}
-	// Only a refused change pays for this second read.
 	var status string
-	if err := w.queryRow(ctx, sqlInvitationStatus, tenantID, orgID, id).Scan(&status); err != nil {
+	if err := w.queryRow(ctx, statusQuery, args...).Scan(&status); err != nil {
 		return wrap(op, err) // no row: ErrNotFound
 	}
-	return failf(op, storage.ErrConflict, "invitation is %s", status)
+	return failf(op, storage.ErrConflict, conflictf, status)
 }
 
 // AcceptInvitation marks the invitation accepted by userID at at, by one
