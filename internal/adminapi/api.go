@@ -65,6 +65,11 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, ep endpoint, c *ca
 	}
 }
 
+// NotFoundRoute is the route label of a path under /api/v1 that no
+// endpoint serves: one value whatever the path, so that probing adds no
+// metric series.
+const NotFoundRoute = "/t/{tenant}/api/v1/{unknown}"
+
 // Register adds the APIs to r, the /t/{tenant} subrouter whose middleware
 // has put the tenant into the request context. It must come before any
 // catch-all route of r.

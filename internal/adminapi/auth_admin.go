@@ -40,6 +40,6 @@ func (h *Handler) admin(next endpoint) http.Handler {
 				return
 			}
 		}
-		h.run(w, r, next, &call{tenant: tenant, actor: manage.Actor{ID: tok.Subject, RequestID: requestID(r.Context())}})
+		h.run(w, r, next, &call{tenant: tenant, actor: manage.Actor{ID: tok.Subject, RequestID: httpx.RequestID(r.Context())}})
 	})
 }

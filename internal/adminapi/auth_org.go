@@ -60,7 +60,7 @@ func (h *Handler) member(permission string, next endpoint) http.Handler {
 			return
 		}
 		h.run(w, r, next, &call{tenant: tenant, actor: manage.Actor{
-			ID: tok.Subject, RequestID: requestID(r.Context()), Limit: &manage.Limit{Permissions: held},
+			ID: tok.Subject, RequestID: httpx.RequestID(r.Context()), Limit: &manage.Limit{Permissions: held},
 		}})
 	})
 }

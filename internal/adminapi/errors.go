@@ -1,12 +1,10 @@
 package adminapi
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 
-	"github.com/orgid/orgid/internal/httpx"
 	"github.com/orgid/orgid/internal/manage"
 	"github.com/orgid/orgid/storage"
 )
@@ -51,23 +49,13 @@ func (h *Handler) classify(r *http.Request, err error) *apiError {
 	case errors.Is(err, storage.ErrNotFound):
 		return newError(http.StatusNotFound, "not-found", "no such resource")
 	case errors.Is(err, storage.ErrUnavailable):
-		h.log.WarnContext(r.Context(), "adminapi: store unavailable", append(logRequestID(r.Context()), slog.Any("error", err))...)
+		// The log handler adds the request's request_id to both lines.
+		h.log.WarnContext(r.Context(), "adminapi: store unavailable", slog.Any("error", err))
 		return newError(http.StatusServiceUnavailable, "unavailable", "try again shortly")
 	}
-	h.log.ErrorContext(r.Context(), "adminapi: internal error", append(logRequestID(r.Context()),
-		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))...)
+	h.log.ErrorContext(r.Context(), "adminapi: internal error",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
 	return newError(http.StatusInternalServerError, "internal", "")
-}
-
-// logRequestID is the request_id attribute a line needs: none when the
-// request went through the server's outermost middleware, whose ID the
-// log handler (httpx.LogHandler) adds to every line logged with the
-// request's context; a key written twice would confuse log search.
-func logRequestID(ctx context.Context) []any {
-	if httpx.RequestID(ctx) != "" {
-		return nil
-	}
-	return []any{slog.String("request_id", requestID(ctx))}
 }
 
 // conflict says what already exists, naming the field that collides.

@@ -3,6 +3,8 @@ package adminapi
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/orgid/orgid/internal/httpx"
 )
 
 // problemTypePrefix starts every problem type: a URN names the kind of
@@ -79,7 +81,7 @@ func fieldError(status int, code, field, detail string) *apiError {
 func writeProblem(w http.ResponseWriter, r *http.Request, e *apiError) {
 	p := problem{
 		Type: problemTypePrefix + e.code, Title: titles[e.code], Status: e.status, Detail: e.detail,
-		Field: e.field, OrganizationID: e.orgID, RequestID: requestID(r.Context()),
+		Field: e.field, OrganizationID: e.orgID, RequestID: httpx.RequestID(r.Context()),
 	}
 	if e.field != "" {
 		p.Errors = []fieldMessage{{Field: e.field, Message: e.detail}}
