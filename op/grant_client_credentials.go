@@ -127,6 +127,7 @@ func (p *Provider) issueClientToken(ctx context.Context, tenant string, c *clien
 	// Every client credentials token is the application's own, with or
 	// without an organization: kind m2m.
 	p.metrics.TokenIssued(tenant, string(oidc.GrantTypeClientCredentials), kindM2M)
+	p.usage.Token(tenant, usageOrganization(claims.OrganizationID, c.app.OrganizationID), c.app.ClientID, "", now)
 	return zop.NewResponse(&oidc.AccessTokenResponse{
 		AccessToken: at,
 		TokenType:   oidc.BearerToken,

@@ -57,7 +57,23 @@ type Config struct {
 	// Metrics, when set, is told of tokens issued and cache lookups
 	// (internal/metrics implements it; op does not import it).
 	Metrics Metrics
+	// Usage, when set, is told of every token issued, for billing
+	// (internal/usage's Recorder); nil counts nothing.
+	Usage Usage
 }
+
+// Usage counts tokens for billing. Token is called on the token path, so
+// it must be cheap and do no I/O. orgID is the organization in whose
+// context the token was issued ("" for none); userID is "" for a
+// machine-to-machine token.
+type Usage interface {
+	Token(tenant, orgID, clientID, userID string, at time.Time)
+}
+
+// noUsage stands in when Config.Usage is nil.
+type noUsage struct{}
+
+func (noUsage) Token(string, string, string, string, time.Time) {}
 
 // Metrics is what the provider reports to the process's metrics.
 type Metrics interface {
@@ -104,6 +120,7 @@ type Provider struct {
 	handler  http.Handler
 	limiter  limiter
 	metrics  Metrics
+	usage    Usage
 }
 
 // Endpoint paths under the issuer. Clients find them through discovery.
@@ -156,6 +173,9 @@ func New(cfg Config) (*Provider, error) {
 	p.limiter.client, p.limiter.ip = cfg.TokenRateClient, cfg.TokenRateIP
 	if p.metrics == nil {
 		p.metrics = noMetrics{}
+	}
+	if p.usage = cfg.Usage; p.usage == nil {
+		p.usage = noUsage{}
 	}
 	if p.now == nil {
 		p.now = time.Now

@@ -208,7 +208,21 @@ func (p *Provider) issue(ctx context.Context, req issueRequest) (*zop.Response, 
 		kind = kindOrganization
 	}
 	p.metrics.TokenIssued(tenant, string(req.grantType), kind)
+	p.usage.Token(tenant, usageOrganization(claims.OrganizationID, g.OrganizationID, req.client.app.OrganizationID), g.ClientID, g.UserID, now)
 	return zop.NewResponse(resp), nil
+}
+
+// usageOrganization is the organization a token counts for in billing:
+// the first of the organization the token is for, the one its grant is
+// bound to, and the one that owns its application; "" (the tenant level)
+// when there is none.
+func usageOrganization(orgIDs ...string) string {
+	for _, id := range orgIDs {
+		if id != "" {
+			return id
+		}
+	}
+	return ""
 }
 
 // grantUser is the user whose claims the ID token carries.

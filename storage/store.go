@@ -33,6 +33,8 @@ type Store interface {
 	EmailTokenStore
 	JITStore
 	InvitationStore
+	BillingStore
+	UsageStore
 
 	// WithTx runs fn against a Store whose writes commit together when fn
 	// returns nil and are all rolled back when it returns an error.
@@ -55,6 +57,8 @@ type TenantStore interface {
 	CreateTenant(ctx context.Context, t Tenant) error
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context) ([]Tenant, error)
+	// UpdateTenantSettings replaces the tenant's settings. ErrNotFound.
+	UpdateTenantSettings(ctx context.Context, tenantID string, s TenantSettings) error
 }
 
 // UserStore keeps users. Emails are unique per tenant, case-insensitively.
@@ -161,10 +165,10 @@ type OrganizationStore interface {
 	// UpdateOrganization replaces every field but ID, TenantID, ProviderID
 	// and CreatedAt. ErrNotFound; ErrAlreadyExists when the slug is taken.
 	UpdateOrganization(ctx context.Context, o Organization) error
-	// DeleteOrganization removes it with its memberships, custom roles and
-	// application links, and deletes the applications it owns (with their
-	// refresh tokens and links): an owned application serves only its
-	// organization. ErrNotFound.
+	// DeleteOrganization removes it with its memberships, custom roles,
+	// application links, billing, billing requests and usage, and deletes
+	// the applications it owns (with their refresh tokens and links): an
+	// owned application serves only its organization. ErrNotFound.
 	DeleteOrganization(ctx context.Context, tenantID, id string) error
 
 	// AddMembership returns ErrAlreadyExists when the user is already a
@@ -383,6 +387,57 @@ type InvitationStore interface {
 	// hash still hash. ErrNotFound; ErrConflict otherwise (of concurrent
 	// acceptances exactly one succeeds).
 	AcceptInvitation(ctx context.Context, tenantID, id string, hash []byte, userID string, at time.Time) error
+}
+
+// BillingStore keeps organizations' plans and their billing requests.
+type BillingStore interface {
+	// GetBilling returns the organization's billing: DefaultBilling when
+	// none was ever set. ErrNotFound when there is no such organization.
+	GetBilling(ctx context.Context, tenantID, orgID string) (Billing, error)
+	// SetBilling sets the organization's plan and live flag (and
+	// UpdatedAt). ErrNotFound when there is no such organization.
+	SetBilling(ctx context.Context, b Billing) error
+	// CreateBillingRequest stores an open request. ErrConflict, writing
+	// nothing, when the organization has an open request already (of
+	// concurrent creators exactly one succeeds); ErrAlreadyExists when the
+	// ID is taken; ErrNotFound when there is no such organization.
+	CreateBillingRequest(ctx context.Context, r BillingRequest) error
+	// GetBillingRequest returns a request of the tenant. ErrNotFound.
+	GetBillingRequest(ctx context.Context, tenantID, id string) (BillingRequest, error)
+	// ListBillingRequests pages through the tenant's requests, newest
+	// first: of orgID only unless it is "", with status only unless it is
+	// "".
+	ListBillingRequests(ctx context.Context, tenantID, orgID string, status BillingRequestStatus, p Page) (reqs []BillingRequest, next string, err error)
+	// ResolveBillingRequest moves an open request to status (approved or
+	// declined) by by at at, by a compare-and-set, and returns it
+	// resolved. Approving applies it in the same transaction: the
+	// organization's plan becomes the request's, and a go_live makes it
+	// live. ErrNotFound; ErrConflict when the request is not open (of
+	// concurrent resolvers exactly one succeeds).
+	ResolveBillingRequest(ctx context.Context, tenantID, id string, status BillingRequestStatus, by string, at time.Time) (BillingRequest, error)
+}
+
+// UsageStore keeps the counters bills are based on: tokens issued per
+// (organization, application, month) and active users per (organization,
+// month). Writers are batchers on any number of replicas, so every write
+// adds to what is stored and never replaces it.
+type UsageStore interface {
+	// AddUsage adds each count's Tokens to the stored count of its
+	// (tenant, organization, client, month) and records each active user
+	// (idempotent: recording one twice counts once), all in one
+	// transaction. Concurrent calls add up exactly. Rows of an
+	// organization or tenant that does not exist (deleted meanwhile)
+	// are dropped, not refused, so that one deleted organization cannot
+	// hold a batch back.
+	AddUsage(ctx context.Context, counts []UsageCount, users []ActiveUser) error
+	// ListUsage returns the organization's token counts ("" is the tenant
+	// level) for months from fromMonth to toMonth inclusive, by month then
+	// client ID.
+	ListUsage(ctx context.Context, tenantID, orgID, fromMonth, toMonth string) ([]UsageCount, error)
+	// CountActiveUsers returns the organization's number of active users
+	// per month, for months from fromMonth to toMonth inclusive; months
+	// without any are absent.
+	CountActiveUsers(ctx context.Context, tenantID, orgID, fromMonth, toMonth string) (map[string]int, error)
 }
 
 // MetaStore keeps deployment-wide values such as the master-key check.

@@ -21,6 +21,11 @@ type Tenant struct {
 type TenantSettings struct {
 	// PersonalOrganization: a user who signs up gets an organization they own.
 	PersonalOrganization bool `json:"personal_organization"`
+	// SupportEmail receives the tenant's billing requests; "" for none.
+	SupportEmail string `json:"support_email,omitempty"`
+	// BillingPortalURL is the external page where organizations manage
+	// their payment method (orgid processes no cards); "" for none.
+	BillingPortalURL string `json:"billing_portal_url,omitempty"`
 }
 
 // DefaultTenantSettings are the settings of a new tenant.

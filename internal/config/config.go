@@ -43,6 +43,9 @@ type Config struct {
 	// (a transaction as a whole): past it the call fails as unavailable (503).
 	StoreTimeout   time.Duration
 	IDTokenMaxOrgs int
+	// UsageFlushInterval is how often each replica writes the usage it
+	// counted (tokens, active users) to the durable store.
+	UsageFlushInterval time.Duration
 
 	// HTTP server limits (see NewHTTPServer in internal/server).
 	ReadHeaderTimeout time.Duration
@@ -100,6 +103,7 @@ func (c *Config) options() []option {
 		{flag: "session-ttl", env: "ORGID_SESSION_TTL", def: "168h", dur: &c.SessionTTL, usage: "lifetime of a browser's single sign-on session"},
 		{flag: "id-token-max-orgs", env: "ORGID_ID_TOKEN_MAX_ORGS", def: "50", num: &c.IDTokenMaxOrgs, usage: "most organizations an ID token lists; beyond, it names userinfo as their source"},
 		{flag: "store-timeout", env: "ORGID_STORE_TIMEOUT", def: "5s", dur: &c.StoreTimeout, usage: "deadline of each storage call (a transaction as a whole); past it the request answers 503"},
+		{flag: "usage-flush-interval", env: "ORGID_USAGE_FLUSH_INTERVAL", def: "10s", dur: &c.UsageFlushInterval, usage: "how often usage counted for billing (tokens issued, active users) is written to the store; also written on shutdown"},
 		{flag: "shutdown-timeout", env: "ORGID_SHUTDOWN_TIMEOUT", def: "20s", dur: &c.ShutdownTimeout, usage: "time in-flight requests get to finish on SIGTERM"},
 		{flag: "read-header-timeout", env: "ORGID_READ_HEADER_TIMEOUT", def: "10s", dur: &c.ReadHeaderTimeout, usage: "time a client has to send the request line and headers"},
 		{flag: "read-timeout", env: "ORGID_READ_TIMEOUT", def: "30s", dur: &c.ReadTimeout, usage: "time a client has to send a whole request, body included"},
@@ -242,6 +246,7 @@ func (c *Config) Validate() error {
 		{"ORGID_AUTH_REQUEST_TTL", c.AuthRequestTTL}, {"ORGID_SESSION_TTL", c.SessionTTL},
 		{"ORGID_SHUTDOWN_TIMEOUT", c.ShutdownTimeout},
 		{"ORGID_STORE_TIMEOUT", c.StoreTimeout},
+		{"ORGID_USAGE_FLUSH_INTERVAL", c.UsageFlushInterval},
 	} {
 		if d.v <= 0 {
 			problems = append(problems, d.name+" must be positive")

@@ -3,6 +3,7 @@ package manage
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/orgid/orgid/internal/secure"
 	"github.com/orgid/orgid/storage"
@@ -78,4 +79,35 @@ func (s *Service) ListTenants(ctx context.Context, p storage.Page) ([]storage.Te
 		return nil, "", err
 	}
 	return pageOf("tenant", all, func(t storage.Tenant) string { return t.ID }, p)
+}
+
+// TenantSettings returns the tenant's settings. ErrNotFound.
+func (s *Service) TenantSettings(ctx context.Context, tenant string) (storage.TenantSettings, error) {
+	t, err := s.store.GetTenant(ctx, tenant)
+	if err != nil {
+		return storage.TenantSettings{}, err
+	}
+	return t.Settings, nil
+}
+
+// UpdateTenantSettings replaces the tenant's settings, with its audit
+// entry. A FieldError on support_email (an address, or "" for none) or
+// billing_portal_url (an absolute https URL, http only on loopback, or ""
+// for none: browsers are sent there, so nothing else); ErrNotFound.
+func (s *Service) UpdateTenantSettings(ctx context.Context, tenant string, a Actor, ts storage.TenantSettings) error {
+	ts.SupportEmail = strings.TrimSpace(ts.SupportEmail)
+	ts.BillingPortalURL = strings.TrimSpace(ts.BillingPortalURL)
+	if ts.SupportEmail != "" {
+		if err := checkEmail("support_email", ts.SupportEmail); err != nil {
+			return err
+		}
+	}
+	if err := checkLogoURL("billing_portal_url", ts.BillingPortalURL); err != nil {
+		return err
+	}
+	// The settings hold no secret: the audit entry keeps them whole.
+	c := &change{tenant: tenant, action: "tenant.settings.update", target: tenant, details: ts}
+	return s.write(ctx, a, c, func(tx storage.Store) error {
+		return tx.UpdateTenantSettings(ctx, tenant, ts)
+	})
 }

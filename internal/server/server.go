@@ -18,6 +18,7 @@ import (
 	"github.com/orgid/orgid/internal/manage"
 	"github.com/orgid/orgid/internal/metrics"
 	"github.com/orgid/orgid/internal/storecall"
+	"github.com/orgid/orgid/internal/usage"
 	"github.com/orgid/orgid/keys"
 	"github.com/orgid/orgid/login"
 	"github.com/orgid/orgid/op"
@@ -62,6 +63,8 @@ type Server struct {
 	closers []func() error
 	stopGC  context.CancelFunc
 	gcDone  chan struct{}
+	// usage writes what op counted for billing (usage.go).
+	usage *usage.Batcher
 }
 
 // New builds orgid. On error everything opened so far is closed again.
@@ -149,6 +152,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		TokenRateClient: op.RateLimit(cfg.TokenRateClient),
 		TokenRateIP:     op.RateLimit(cfg.TokenRateIP),
 		Metrics:         s.Metrics,
+		Usage:           s.startUsage(),
 	})
 	if err != nil {
 		return nil, err

@@ -23,6 +23,12 @@ func (w *durable) AddMembership(ctx context.Context, m storage.Membership) error
 	return w.end(c, err)
 }
 
+func (w *durable) AddUsage(ctx context.Context, counts []storage.UsageCount, users []storage.ActiveUser) error {
+	ctx, c := w.start(ctx, "AddUsage")
+	err := w.s.AddUsage(ctx, counts, users)
+	return w.end(c, err)
+}
+
 func (w *durable) AppendAudit(ctx context.Context, e storage.AuditEntry) error {
 	ctx, c := w.start(ctx, "AppendAudit")
 	err := w.s.AppendAudit(ctx, e)
@@ -39,6 +45,12 @@ func (w *durable) ConfirmTOTP(ctx context.Context, tenantID string, userID strin
 	ctx, c := w.start(ctx, "ConfirmTOTP")
 	err := w.s.ConfirmTOTP(ctx, tenantID, userID, step, codeHashes, at)
 	return w.end(c, err)
+}
+
+func (w *durable) CountActiveUsers(ctx context.Context, tenantID string, orgID string, fromMonth string, toMonth string) (map[string]int, error) {
+	ctx, c := w.start(ctx, "CountActiveUsers")
+	r0, err := w.s.CountActiveUsers(ctx, tenantID, orgID, fromMonth, toMonth)
+	return r0, w.end(c, err)
 }
 
 func (w *durable) CountMembersWithRole(ctx context.Context, tenantID string, orgID string, role string) (int, error) {
@@ -68,6 +80,12 @@ func (w *durable) CreateApplication(ctx context.Context, a storage.Application) 
 func (w *durable) CreateAuthKey(ctx context.Context, k storage.AuthKey) error {
 	ctx, c := w.start(ctx, "CreateAuthKey")
 	err := w.s.CreateAuthKey(ctx, k)
+	return w.end(c, err)
+}
+
+func (w *durable) CreateBillingRequest(ctx context.Context, r storage.BillingRequest) error {
+	ctx, c := w.start(ctx, "CreateBillingRequest")
+	err := w.s.CreateBillingRequest(ctx, r)
 	return w.end(c, err)
 }
 
@@ -215,6 +233,18 @@ func (w *durable) GetAuthKey(ctx context.Context, tenantID string, kid string) (
 	return r0, r1, w.end(c, err)
 }
 
+func (w *durable) GetBilling(ctx context.Context, tenantID string, orgID string) (storage.Billing, error) {
+	ctx, c := w.start(ctx, "GetBilling")
+	r0, err := w.s.GetBilling(ctx, tenantID, orgID)
+	return r0, w.end(c, err)
+}
+
+func (w *durable) GetBillingRequest(ctx context.Context, tenantID string, id string) (storage.BillingRequest, error) {
+	ctx, c := w.start(ctx, "GetBillingRequest")
+	r0, err := w.s.GetBillingRequest(ctx, tenantID, id)
+	return r0, w.end(c, err)
+}
+
 func (w *durable) GetEmailToken(ctx context.Context, tenantID string, kind storage.EmailTokenKind, hash []byte) (storage.EmailToken, error) {
 	ctx, c := w.start(ctx, "GetEmailToken")
 	r0, err := w.s.GetEmailToken(ctx, tenantID, kind, hash)
@@ -341,6 +371,12 @@ func (w *durable) ListAuthKeys(ctx context.Context, tenantID string, orgID strin
 	return r0, w.end(c, err)
 }
 
+func (w *durable) ListBillingRequests(ctx context.Context, tenantID string, orgID string, status storage.BillingRequestStatus, p storage.Page) ([]storage.BillingRequest, string, error) {
+	ctx, c := w.start(ctx, "ListBillingRequests")
+	r0, r1, err := w.s.ListBillingRequests(ctx, tenantID, orgID, status, p)
+	return r0, r1, w.end(c, err)
+}
+
 func (w *durable) ListInvitations(ctx context.Context, tenantID string, orgID string, p storage.Page) ([]storage.Invitation, string, error) {
 	ctx, c := w.start(ctx, "ListInvitations")
 	r0, r1, err := w.s.ListInvitations(ctx, tenantID, orgID, p)
@@ -395,6 +431,12 @@ func (w *durable) ListTenants(ctx context.Context) ([]storage.Tenant, error) {
 	return r0, w.end(c, err)
 }
 
+func (w *durable) ListUsage(ctx context.Context, tenantID string, orgID string, fromMonth string, toMonth string) ([]storage.UsageCount, error) {
+	ctx, c := w.start(ctx, "ListUsage")
+	r0, err := w.s.ListUsage(ctx, tenantID, orgID, fromMonth, toMonth)
+	return r0, w.end(c, err)
+}
+
 func (w *durable) ListUserMemberships(ctx context.Context, tenantID string, userID string) ([]storage.Membership, error) {
 	ctx, c := w.start(ctx, "ListUserMemberships")
 	r0, err := w.s.ListUserMemberships(ctx, tenantID, userID)
@@ -435,6 +477,12 @@ func (w *durable) RenewInvitation(ctx context.Context, tenantID string, orgID st
 	ctx, c := w.start(ctx, "RenewInvitation")
 	err := w.s.RenewInvitation(ctx, tenantID, orgID, id, hash, expiresAt, at)
 	return w.end(c, err)
+}
+
+func (w *durable) ResolveBillingRequest(ctx context.Context, tenantID string, id string, status storage.BillingRequestStatus, by string, at time.Time) (storage.BillingRequest, error) {
+	ctx, c := w.start(ctx, "ResolveBillingRequest")
+	r0, err := w.s.ResolveBillingRequest(ctx, tenantID, id, status, by, at)
+	return r0, w.end(c, err)
 }
 
 func (w *durable) RevokeAuthKey(ctx context.Context, tenantID string, orgID string, kid string, at time.Time) error {
@@ -479,6 +527,12 @@ func (w *durable) SetApplicationSecret(ctx context.Context, tenantID string, cli
 	return w.end(c, err)
 }
 
+func (w *durable) SetBilling(ctx context.Context, b storage.Billing) error {
+	ctx, c := w.start(ctx, "SetBilling")
+	err := w.s.SetBilling(ctx, b)
+	return w.end(c, err)
+}
+
 func (w *durable) SetJITEmailDomains(ctx context.Context, tenantID string, orgID string, domains []string) error {
 	ctx, c := w.start(ctx, "SetJITEmailDomains")
 	err := w.s.SetJITEmailDomains(ctx, tenantID, orgID, domains)
@@ -518,6 +572,12 @@ func (w *durable) UpdateOrganization(ctx context.Context, o storage.Organization
 func (w *durable) UpdateSigningKeyState(ctx context.Context, tenantID string, kid string, from storage.KeyState, to storage.KeyState, expiresAt time.Time) error {
 	ctx, c := w.start(ctx, "UpdateSigningKeyState")
 	err := w.s.UpdateSigningKeyState(ctx, tenantID, kid, from, to, expiresAt)
+	return w.end(c, err)
+}
+
+func (w *durable) UpdateTenantSettings(ctx context.Context, tenantID string, s storage.TenantSettings) error {
+	ctx, c := w.start(ctx, "UpdateTenantSettings")
+	err := w.s.UpdateTenantSettings(ctx, tenantID, s)
 	return w.end(c, err)
 }
 

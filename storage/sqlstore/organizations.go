@@ -36,6 +36,11 @@ var (
 	sqlDeleteOrganizationAppTokens = query(`DELETE FROM refresh_tokens WHERE tenant_id = $1 AND client_id IN
 		(SELECT client_id FROM applications WHERE tenant_id = $1 AND organization_id = $2)`)
 	sqlDeleteOrganizationApps = query(`DELETE FROM applications WHERE tenant_id = $1 AND organization_id = $2`)
+	// Usage rows have no foreign key (organization_id '' is the tenant
+	// level); billing and billing requests go by cascade. They are found
+	// by their primary keys' (tenant_id, organization_id) prefix.
+	sqlDeleteOrganizationUsageTokens = query(`DELETE FROM usage_tokens WHERE tenant_id = $1 AND organization_id = $2`)
+	sqlDeleteOrganizationActiveUsers = query(`DELETE FROM usage_active_users WHERE tenant_id = $1 AND organization_id = $2`)
 )
 
 // CreateOrganization stores a new organization; ErrAlreadyExists when the
@@ -110,8 +115,9 @@ func (s *Store) UpdateOrganization(ctx context.Context, o storage.Organization) 
 	return oneRow(op, "organization", res, err)
 }
 
-// DeleteOrganization removes the organization with its memberships and
-// its application links (the foreign keys cascade), its custom roles, and
+// DeleteOrganization removes the organization with its memberships, its
+// application links, billing and billing requests (the foreign keys
+// cascade), its custom roles, its usage counters, and
 // the applications it owns with their refresh tokens and their links to
 // other organizations, in one transaction. An owned application serves
 // only its organization (DESIGN §1), so it has no use left; keeping it
@@ -133,7 +139,8 @@ func (s *Store) DeleteOrganization(ctx context.Context, tenantID, id string) err
 		if err := oneRow(op, "organization", res, err); err != nil {
 			return err
 		}
-		for _, q := range []string{sqlDeleteOrganizationRoles, sqlDeleteOrganizationAppTokens, sqlDeleteOrganizationApps} {
+		for _, q := range []string{sqlDeleteOrganizationRoles, sqlDeleteOrganizationAppTokens, sqlDeleteOrganizationApps,
+			sqlDeleteOrganizationUsageTokens, sqlDeleteOrganizationActiveUsers} {
 			if _, err := w.exec(ctx, q, tenantID, id); err != nil {
 				return wrap(op, err)
 			}

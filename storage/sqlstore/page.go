@@ -30,6 +30,7 @@ const (
 	cursorAppLinks      = "lnk"
 	cursorMail          = "mai"
 	cursorInvitations   = "inv"
+	cursorBillingReqs   = "brq"
 )
 
 // maxCursorLen bounds the page tokens decoded: IDs are short, and a

@@ -8,9 +8,10 @@ import (
 )
 
 var (
-	sqlCreateTenant = query(`INSERT INTO tenants (id, name, settings, created_at) VALUES ($1, $2, $3, $4)`)
-	sqlGetTenant    = query(`SELECT id, name, settings, created_at FROM tenants WHERE id = $1`)
-	sqlListTenants  = query(`SELECT id, name, settings, created_at FROM tenants ORDER BY created_at, id`)
+	sqlCreateTenant      = query(`INSERT INTO tenants (id, name, settings, created_at) VALUES ($1, $2, $3, $4)`)
+	sqlGetTenant         = query(`SELECT id, name, settings, created_at FROM tenants WHERE id = $1`)
+	sqlListTenants       = query(`SELECT id, name, settings, created_at FROM tenants ORDER BY created_at, id`)
+	sqlSetTenantSettings = query(`UPDATE tenants SET settings = $2 WHERE id = $1`)
 )
 
 // CreateTenant stores a new tenant; ErrAlreadyExists when the ID is taken.
@@ -45,6 +46,17 @@ func (s *Store) ListTenants(ctx context.Context) ([]storage.Tenant, error) {
 		ts = append(ts, t)
 	}
 	return ts, wrap("list tenants", rows.Err())
+}
+
+// UpdateTenantSettings replaces the tenant's settings. ErrNotFound.
+func (s *Store) UpdateTenantSettings(ctx context.Context, tenantID string, ts storage.TenantSettings) error {
+	const op = "update tenant settings"
+	settings, err := json.Marshal(ts)
+	if err != nil {
+		return wrap(op, err)
+	}
+	res, err := s.write().exec(ctx, sqlSetTenantSettings, tenantID, string(settings))
+	return oneRow(op, "tenant", res, err)
 }
 
 func scanTenant(sc scanner) (storage.Tenant, error) {

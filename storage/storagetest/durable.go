@@ -31,6 +31,8 @@ func RunStore(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		durableEmailTokenTests,
 		durableJITTests,
 		durableInvitationTests,
+		durableBillingTests,
+		durableUsageTests,
 		durableOnboardingExpiryTests,
 		durableTemplateTests,
 		durableAuditTests,
