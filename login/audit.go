@@ -10,7 +10,8 @@ import (
 )
 
 // Audit actions of a user's own changes to their account (second factor,
-// email verification, password reset, joining through an invitation),
+// email verification and change, name, password reset and change,
+// recovery codes, ending sessions, joining through an invitation),
 // beside the management API's actions of admins such as "user.mfa_reset"
 // (GET /admin/audit-log).
 const (
@@ -19,6 +20,11 @@ const (
 	auditEmailVerify    = "user.email_verify"
 	auditPasswordReset  = "user.password_reset"
 	auditInvitationJoin = "organization.invitation.accept"
+	auditProfileUpdate  = "user.profile_update"
+	auditEmailChange    = "user.email_change"
+	auditPasswordChange = "user.password_change"
+	auditSessionsEnd    = "user.sessions_end"
+	auditRecoveryCodes  = "user.recovery_codes_replace"
 )
 
 // selfAudit appends the audit entry of a change a signed-in user made to

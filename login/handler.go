@@ -16,6 +16,7 @@ import (
 	"github.com/orgid/orgid/internal/mail"
 	"github.com/orgid/orgid/internal/password"
 	"github.com/orgid/orgid/internal/secure"
+	"github.com/orgid/orgid/login/ui"
 	"github.com/orgid/orgid/storage"
 )
 
@@ -77,7 +78,7 @@ type Handler struct {
 	external string // ExternalURL without a trailing slash
 	secure   bool   // ExternalURL is https
 	basePath string // path of ExternalURL, without a trailing slash
-	csrf     csrf
+	csrf     ui.CSRF
 	pages    *pages
 	// dummyHash is verified for unknown emails so that they cost as much
 	// as a wrong password and timing does not reveal who has an account.
@@ -146,7 +147,7 @@ func New(cfg Config) (*Handler, error) {
 
 		recoveryKey: cfg.Sealer.DeriveKey(recoveryKeyPurpose),
 	}
-	h.csrf = csrf{key: append([]byte(nil), cfg.CSRFKey...), secure: h.secure}
+	h.csrf = ui.NewCSRF(cfg.CSRFKey, h.secure)
 	return h, nil
 }
 
@@ -166,6 +167,15 @@ func (h *Handler) Register(r *mux.Router) {
 	r.HandleFunc("/mfa", h.postMFA).Methods(http.MethodPost)
 	r.HandleFunc("/recovery-code", h.getRecovery).Methods(http.MethodGet)
 	r.HandleFunc("/recovery-code", h.postRecovery).Methods(http.MethodPost)
+	r.HandleFunc("/account", h.getProfile).Methods(http.MethodGet)
+	r.HandleFunc("/account/name", h.postName).Methods(http.MethodPost)
+	r.HandleFunc("/account/email", h.postEmail).Methods(http.MethodPost)
+	r.HandleFunc("/account/email/cancel", h.postEmailCancel).Methods(http.MethodPost)
+	r.HandleFunc("/account/email/confirm", h.getEmailConfirm).Methods(http.MethodGet)
+	r.HandleFunc("/account/security/password", h.postPassword).Methods(http.MethodPost)
+	r.HandleFunc("/account/security/sessions", h.postSignOutOthers).Methods(http.MethodPost)
+	r.HandleFunc("/account/security/recovery-codes", h.getRecoveryCodes).Methods(http.MethodGet)
+	r.HandleFunc("/account/security/recovery-codes", h.postRecoveryCodes).Methods(http.MethodPost)
 	r.HandleFunc("/account/security", h.getSecurity).Methods(http.MethodGet)
 	r.HandleFunc("/account/security", h.postSecurity).Methods(http.MethodPost)
 	r.HandleFunc("/account/security/totp.png", h.getTOTPImage).Methods(http.MethodGet)
@@ -181,7 +191,7 @@ func (h *Handler) Register(r *mux.Router) {
 
 // Assets returns the static files of the pages (style sheet, logo), to be
 // mounted by the caller at /assets/ under the external URL's path.
-func (h *Handler) Assets() http.Handler { return assetHandler() }
+func (h *Handler) Assets() http.Handler { return ui.AssetHandler() }
 
 // pageURL is the absolute URL of one of this package's pages for an auth
 // request, built from the external URL so that it is right behind a proxy.

@@ -3,7 +3,6 @@ package login
 import (
 	"context"
 	"errors"
-	"github.com/orgid/orgid/internal/fakeclock"
 	"html"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/orgid/orgid/internal/fakeclock"
 
 	"github.com/gorilla/mux"
 

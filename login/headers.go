@@ -1,38 +1,10 @@
 package login
 
 import (
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 )
-
-// pageCSP is the Content-Security-Policy of every page: no inline script or
-// style, no framing (clickjacking), forms post only to orgid. Images may
-// come from https too: organizations' logos are their own URLs.
-const pageCSP = "default-src 'self'; img-src 'self' https:; frame-ancestors 'none'; form-action 'self'"
-
-// setPageHeaders sets the safe browser defaults of every response of this
-// package, pages and redirects alike. Pages hold one-time links and form
-// tokens, so nothing is cached and no Referer leaks them.
-//
-// formTargets are extra form-action sources: Chromium and WebKit check
-// form-action against every redirect a form submission leads to, and a
-// sign-in form ends in a redirect to the client's redirect_uri
-// (w3c/webappsec-csp#8). Callers pass redirectSource(ar.RedirectURI).
-func setPageHeaders(h http.Header, formTargets ...string) {
-	csp := pageCSP
-	for _, t := range formTargets {
-		if t != "" {
-			csp += " " + t
-		}
-	}
-	h.Set("Content-Security-Policy", csp)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-}
 
 var (
 	schemeRE = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/orgid/orgid/login/ui"
 )
 
 // FuzzRedirectSource: a client's redirect_uri ends up in the
@@ -33,7 +35,7 @@ func FuzzRedirectSource(f *testing.F) {
 			t.Fatalf("redirectSource(%q) = %q: not a single CSP source expression", uri, src)
 		}
 		h := http.Header{}
-		setPageHeaders(h, src)
+		ui.SetPageHeaders(h, src)
 		if got := h.Get("Content-Security-Policy"); !strings.HasSuffix(got, "form-action 'self' "+src) {
 			t.Fatalf("redirectSource(%q) = %q: CSP %q", uri, src, got)
 		}

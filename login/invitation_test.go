@@ -208,7 +208,8 @@ func TestInvitationSignedIn(t *testing.T) {
 			t.Fatalf("roles after a forged form = %v", got)
 		}
 		res := b.post("/t/acme/invitation", page, map[string]string{"token": token, "action": "accept"})
-		wantStatus(t, res, http.StatusOK, "You joined Acme Corp")
+		wantStatus(t, res, http.StatusOK, "You joined Acme Corp",
+			`<a href="/t/acme/portal/o/`+acme.Slug+`">Open Acme Corp</a>`)
 		if got := e.roles(acme.ID, u.ID); !slices.Equal(got, []string{"admin", "billing_manager"}) {
 			t.Errorf("roles = %v, want the union", got)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/orgid/orgid/internal/httpx"
+	"github.com/orgid/orgid/login/ui"
 )
 
 func TestLoginFormPage(t *testing.T) {
@@ -455,7 +456,7 @@ func TestAssets(t *testing.T) {
 		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != ctype || res.body == "" {
 			t.Errorf("%s: status %d, type %q; want 200 %s", name, res.StatusCode, res.Header.Get("Content-Type"), ctype)
 		}
-		v := assets[name].version
+		_, v, _ := strings.Cut(ui.AssetURL("", name), "?v=")
 		if !strings.Contains(page, "/assets/"+name+"?v="+v) {
 			t.Errorf("page does not link %s at version %s", name, v)
 		}

@@ -163,7 +163,7 @@ func (h *Handler) startPending(w http.ResponseWriter, r *http.Request, ar *stora
 // or nil when there is none (no cookie, expired, or for another request).
 func (h *Handler) pending(r *http.Request, ar *storage.AuthRequest) (*mfaPending, string, error) {
 	ck, err := r.Cookie(h.pendingCookieName(ar.TenantID))
-	if err != nil || len(ck.Value) != csrfValueLen {
+	if err != nil || len(ck.Value) != secure.TokenLen {
 		return nil, "", nil
 	}
 	b, err := h.cfg.State.KV.Get(r.Context(), pendingKey(ar.TenantID, ck.Value))

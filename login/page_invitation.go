@@ -418,6 +418,12 @@ func (h *Handler) joinedPage(w http.ResponseWriter, r *http.Request, iv *invite)
 		Message:    msg,
 		OrgName:    iv.org.Name,
 		OrgLogoURL: iv.org.LogoURL,
+		// Onward to the organization in the portal, which signs in
+		// through this same session.
+		Link: &pageLink{
+			Href: h.basePath + "/t/" + url.PathEscape(iv.tenant.ID) + "/portal/o/" + url.PathEscape(iv.org.Slug),
+			Text: "Open " + iv.org.Name,
+		},
 	})
 }
 
@@ -428,7 +434,7 @@ func (h *Handler) renderInvitation(w http.ResponseWriter, r *http.Request, iv *i
 		OrgName:    iv.org.Name,
 		OrgLogoURL: iv.org.LogoURL,
 		Action:     h.localPath(iv.tenant.ID, "invitation"),
-		CSRF:       h.csrf.token(w, r),
+		CSRF:       h.csrf.Token(w, r),
 		Token:      iv.token,
 		Mode:       st.mode,
 		Roles:      iv.inv.Roles,

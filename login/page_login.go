@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgid/orgid/internal/jit"
 	"github.com/orgid/orgid/internal/password"
+	"github.com/orgid/orgid/login/ui"
 	"github.com/orgid/orgid/storage"
 )
 
@@ -59,7 +60,7 @@ func (h *Handler) getLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	// Initiating User Registration via OpenID Connect 1.0: prompt=create.
 	if hasPrompt(f.ar, "create") {
-		setPageHeaders(w.Header())
+		ui.SetPageHeaders(w.Header())
 		http.Redirect(w, r, h.pageURL(f.tenant.ID, "signup", f.ar.ID), http.StatusSeeOther)
 		return
 	}
@@ -163,7 +164,7 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 		OrgName:       f.orgName(),
 		OrgLogoURL:    f.orgLogo(),
 		AuthRequestID: f.ar.ID,
-		CSRF:          h.csrf.token(w, r),
+		CSRF:          h.csrf.Token(w, r),
 		Email:         email,
 		Errors:        errs,
 		FormError:     formError,

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/orgid/orgid/internal/httpx"
+	"github.com/orgid/orgid/login/ui"
 	"github.com/orgid/orgid/storage"
 )
 
@@ -86,7 +87,7 @@ func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, f *flow, sess *
 }
 
 func (h *Handler) seeOther(w http.ResponseWriter, r *http.Request, to string) {
-	setPageHeaders(w.Header())
+	ui.SetPageHeaders(w.Header())
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
@@ -197,7 +198,7 @@ func (h *Handler) renderCode(w http.ResponseWriter, r *http.Request, status int,
 		OrgName:       f.orgName(),
 		OrgLogoURL:    f.orgLogo(),
 		AuthRequestID: f.ar.ID,
-		CSRF:          h.csrf.token(w, r),
+		CSRF:          h.csrf.Token(w, r),
 		FormError:     formError,
 		Focus:         fieldCode,
 	}, redirectSource(f.ar.RedirectURI))

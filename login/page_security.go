@@ -10,11 +10,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pquerna/otp"
 
 	"github.com/orgid/orgid/internal/httpx"
 	"github.com/orgid/orgid/internal/mfa"
+	"github.com/orgid/orgid/login/ui"
 	"github.com/orgid/orgid/storage"
 )
 
@@ -44,8 +46,10 @@ type account struct {
 }
 
 // loadAccount requires a signed-in session. Without one, a sign-in step
-// goes back to the password form; the page opened on its own says to
-// sign in (there is no sign-in without an application's auth request).
+// goes back to the password form; an account page opened on its own
+// (GET) signs in through the portal, which is orgid's own client of the
+// tenant and comes back to the page; a form posted without one is
+// refused with 401.
 func (h *Handler) loadAccount(w http.ResponseWriter, r *http.Request, v url.Values) (*account, bool) {
 	ctx := r.Context()
 	tenant, ok := h.requestTenant(w, r)
@@ -69,8 +73,14 @@ func (h *Handler) loadAccount(w http.ResponseWriter, r *http.Request, v url.Valu
 			h.seeOther(w, r, h.pageURL(tenant.ID, "login", a.authRequestID))
 			return nil, false
 		}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			h.seeOther(w, r, h.portalSignIn(tenant.ID, r.URL.Path))
+			return nil, false
+		}
+		// A form cannot be replayed after a sign-in: say what happened.
 		h.message(w, r, http.StatusUnauthorized, "Sign in first",
-			"Sign in through your application, then come back to this page.", nil)
+			"Your session has ended. Sign in again, then repeat what you were doing.",
+			&pageLink{Href: h.portalSignIn(tenant.ID, h.accountPath(tenant.ID, "")), Text: "Sign in"})
 		return nil, false
 	}
 	user, err := h.cfg.Store.GetUser(ctx, tenant.ID, sess.UserID)
@@ -80,6 +90,12 @@ func (h *Handler) loadAccount(w http.ResponseWriter, r *http.Request, v url.Valu
 	}
 	a.sess, a.sid, a.user = sess, sid, user
 	return a, true
+}
+
+// portalSignIn is the portal's sign-in that comes back to returnTo (a
+// path of this tenant's pages).
+func (h *Handler) portalSignIn(tenantID, returnTo string) string {
+	return h.basePath + "/t/" + url.PathEscape(tenantID) + "/portal/login?return_to=" + url.QueryEscape(returnTo)
 }
 
 // pendingAuthRequestID returns the authRequestID of v when it names an
@@ -116,32 +132,81 @@ func (h *Handler) getSecurity(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.showSecurity(w, r, a, http.StatusOK, "")
+	h.showSecurity(w, r, a, http.StatusOK, nil)
 }
 
-func (h *Handler) showSecurity(w http.ResponseWriter, r *http.Request, a *account, status int, formError string) {
+// showSecurity renders the security page with form (the refused form,
+// or nil): on the card layout as a step of a sign-in, in the shell on its
+// own.
+func (h *Handler) showSecurity(w http.ResponseWriter, r *http.Request, a *account, status int, form *accountForm) {
+	d, ok := h.securityState(w, r, a)
+	if !ok {
+		return
+	}
+	if a.authRequestID == "" {
+		h.renderAccount(w, r, a, status, pageAccountSecurity, "Security", "security", form, d)
+		return
+	}
+	var formError string
+	if form != nil {
+		formError = form.Message
+		if formError == "" {
+			formError = form.Errors[fieldCode]
+		}
+	}
+	h.render(w, r, status, pageSecurity, &pageData{
+		Title:         "Two-step verification",
+		AuthRequestID: a.authRequestID,
+		CSRF:          h.csrf.Token(w, r),
+		FormError:     formError,
+		Focus:         fieldCode,
+		MFAEnabled:    d.MFAEnabled,
+		RecoveryLeft:  d.RecoveryLeft,
+		Secret:        d.Secret,
+		QRURL:         d.QRURL,
+	})
+}
+
+// securityData is what the security page shows.
+type securityData struct {
+	MFAEnabled   bool
+	RecoveryLeft int
+	// Secret and QRURL are the pending factor's, while not enrolled.
+	Secret string
+	QRURL  string
+
+	HasPassword bool
+	// SessionStarted and AuthTime are this browser's session's.
+	SessionStarted time.Time
+	AuthTime       time.Time
+	// Action is the security page's path, for form actions.
+	Action string
+}
+
+// securityState reads the user's factor, or starts enrolment: a pending
+// factor is kept across reloads so that the QR code already scanned
+// stays valid. ok is false when the answer has been written.
+func (h *Handler) securityState(w http.ResponseWriter, r *http.Request, a *account) (*securityData, bool) {
 	ctx := r.Context()
+	d := &securityData{
+		HasPassword:    a.user.PasswordHash != "",
+		SessionStarted: a.sess.CreatedAt,
+		AuthTime:       a.sess.AuthTime,
+		Action:         h.accountPath(a.tenant.ID, "/security"),
+	}
 	f, err := h.cfg.Store.GetTOTP(ctx, a.tenant.ID, a.user.ID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		h.fail(w, r, "load TOTP factor", err, "tenant", a.tenant.ID)
-		return
-	}
-	d := &pageData{
-		Title:         "Two-step verification",
-		AuthRequestID: a.authRequestID,
-		CSRF:          h.csrf.token(w, r),
-		FormError:     formError,
-		Focus:         fieldCode,
+		return nil, false
 	}
 	if err == nil && f.Confirmed() {
 		n, err := h.cfg.Store.CountRecoveryCodes(ctx, a.tenant.ID, a.user.ID)
 		if err != nil {
 			h.fail(w, r, "count recovery codes", err, "tenant", a.tenant.ID)
-			return
+			return nil, false
 		}
 		d.MFAEnabled, d.RecoveryLeft = true, n
-		h.render(w, r, status, pageSecurity, d)
-		return
+		return d, true
 	}
 	var secret string
 	if err == nil {
@@ -155,29 +220,29 @@ func (h *Handler) showSecurity(w http.ResponseWriter, r *http.Request, a *accoun
 		en, err := mfa.NewTOTP(a.issuer(), a.user.Email)
 		if err != nil {
 			h.fail(w, r, "new TOTP secret", err)
-			return
+			return nil, false
 		}
 		sealed, err := h.cfg.Sealer.Seal([]byte(en.Secret), totpAAD(a.tenant.ID, a.user.ID))
 		if err != nil {
 			h.fail(w, r, "seal TOTP secret", err)
-			return
+			return nil, false
 		}
 		err = h.cfg.Store.PutPendingTOTP(ctx, storage.TOTPFactor{
 			TenantID: a.tenant.ID, UserID: a.user.ID, SecretSealed: sealed, CreatedAt: h.cfg.Now().UTC(),
 		})
 		if errors.Is(err, storage.ErrAlreadyExists) { // confirmed meanwhile
 			h.seeOther(w, r, h.securityURL(a))
-			return
+			return nil, false
 		}
 		if err != nil {
 			h.fail(w, r, "store pending TOTP factor", err, "tenant", a.tenant.ID)
-			return
+			return nil, false
 		}
 		secret = en.Secret
 	}
 	d.Secret = secret
-	d.QRURL = "security/totp.png"
-	h.render(w, r, status, pageSecurity, d)
+	d.QRURL = h.accountPath(a.tenant.ID, "/security/totp.png")
+	return d, true
 }
 
 func (h *Handler) securityURL(a *account) string {
@@ -218,7 +283,7 @@ func (h *Handler) getTOTPImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !found {
-		setPageHeaders(w.Header())
+		ui.SetPageHeaders(w.Header())
 		http.NotFound(w, r)
 		return
 	}
@@ -227,7 +292,7 @@ func (h *Handler) getTOTPImage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "QR code", err)
 		return
 	}
-	setPageHeaders(w.Header())
+	ui.SetPageHeaders(w.Header())
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Content-Length", strconv.Itoa(len(img)))
 	w.Write(img)
@@ -296,7 +361,7 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, a *account
 	now := h.cfg.Now()
 	step, ok := mfa.Verify(secret, r.PostForm.Get(fieldCode), now, f.LastStep)
 	if !ok {
-		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, msgBadCode)
+		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, totpRefusal(actionConfirm, msgBadCode))
 		return
 	}
 	codes, hashes := mfa.NewRecoveryCodes(h.recoveryKey)
@@ -307,7 +372,7 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, a *account
 		return selfAudit(ctx, tx, a.tenant.ID, a.user.ID, auditMFAEnrol, now)
 	})
 	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
-		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, msgBadCode)
+		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, totpRefusal(actionConfirm, msgBadCode))
 		return
 	}
 	if err != nil {
@@ -321,15 +386,7 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, a *account
 		return
 	}
 	http.SetCookie(w, httpx.SessionCookie(a.tenant.ID, sid, h.cfg.SessionTTL, h.secure))
-	next := h.securityURL(a)
-	if a.authRequestID != "" {
-		next = h.pageURL(a.tenant.ID, "login", a.authRequestID)
-	}
-	h.render(w, r, http.StatusOK, pageRecoveryCodes, &pageData{
-		Title:         "Your recovery codes",
-		RecoveryCodes: codes,
-		Link:          &pageLink{Href: next, Text: "Continue"},
-	})
+	h.showCodesOnce(w, r, a, codes, "")
 }
 
 // removeTOTP turns two-step verification off. It asks for the factor
@@ -347,7 +404,7 @@ func (h *Handler) removeTOTP(w http.ResponseWriter, r *http.Request, a *account)
 	}
 	if blocked {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
-		h.showSecurity(w, r, a, http.StatusTooManyRequests, "Too many failed attempts. Try again in "+retryAfterText(wait)+".")
+		h.showSecurity(w, r, a, http.StatusTooManyRequests, totpRefusal(actionRemove, "Too many failed attempts. Try again in "+retryAfterText(wait)+"."))
 		return
 	}
 	code := r.PostForm.Get(fieldCode)
@@ -361,7 +418,7 @@ func (h *Handler) removeTOTP(w http.ResponseWriter, r *http.Request, a *account)
 			h.fail(w, r, "count failed attempt", err, "tenant", tenantID)
 			return
 		}
-		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, "That code is not right. Enter the current code from your authenticator app or an unused recovery code.")
+		h.showSecurity(w, r, a, http.StatusUnprocessableEntity, totpRefusal(actionRemove, "That code is not right. Enter the current code from your authenticator app or an unused recovery code."))
 		return
 	}
 	if err != nil {
@@ -380,7 +437,17 @@ func (h *Handler) removeTOTP(w http.ResponseWriter, r *http.Request, a *account)
 		return
 	}
 	h.log.InfoContext(ctx, "login: TOTP factor removed", "tenant", tenantID, "user", a.user.ID)
+	if a.authRequestID == "" {
+		h.done(w, r, h.securityURL(a), "mfa-off")
+		return
+	}
 	h.message(w, r, http.StatusOK, "Two-step verification is off",
 		"Your authenticator app and recovery codes no longer work for this account.",
 		&pageLink{Href: h.securityURL(a), Text: "Back to security"})
+}
+
+// totpRefusal is a refused TOTP form (confirm or remove): the error goes
+// beside its code field.
+func totpRefusal(action, msg string) *accountForm {
+	return &accountForm{Name: formTOTP + "-" + action, Errors: fieldErrors{fieldCode: msg}}
 }

@@ -160,7 +160,7 @@ func (h *Handler) renderSignup(w http.ResponseWriter, r *http.Request, status in
 		OrgName:       f.orgName(),
 		OrgLogoURL:    f.orgLogo(),
 		AuthRequestID: f.ar.ID,
-		CSRF:          h.csrf.token(w, r),
+		CSRF:          h.csrf.Token(w, r),
 		Email:         form.Email,
 		Name:          form.Name,
 		Errors:        errs,

@@ -163,7 +163,7 @@ func (h *Handler) checkInbox(w http.ResponseWriter, r *http.Request, tenant stor
 		Message:       "We sent a link to " + user.Email + ". Open it to verify your email address; it works for 24 hours. Not there? Look in your spam folder, or have it sent again.",
 		CanResend:     true,
 		Action:        h.localPath(tenant.ID, "verify-email/resend"),
-		CSRF:          h.csrf.token(w, r),
+		CSRF:          h.csrf.Token(w, r),
 		AuthRequestID: arID,
 	})
 }

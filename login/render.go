@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/orgid/orgid/login/ui"
 	"github.com/orgid/orgid/storage"
 )
 
@@ -32,7 +33,8 @@ const (
 	pageInvitation    = "invitation.html"
 )
 
-// pages holds one parsed template set per page, each on the shared layout.
+// pages holds one parsed template set per page, each on the shared card
+// layout, or on the shell for the signed-in account pages.
 type pages struct {
 	byName map[string]*template.Template
 }
@@ -48,6 +50,9 @@ func loadPages() (*pages, error) {
 			return nil, fmt.Errorf("login: parse %s: %w", name, err)
 		}
 		p.byName[name] = t
+	}
+	if err := parseShellPages(p.byName); err != nil {
+		return nil, fmt.Errorf("login: parse account pages: %w", err)
 	}
 	return p, nil
 }
@@ -105,16 +110,16 @@ type pageLink struct {
 // render writes page with status. The page is rendered into a buffer first
 // so that a template fault becomes a clean 500, not half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, d *pageData, formTargets ...string) {
-	d.StyleURL = assetURL(h.basePath, "style.css")
-	d.LogoURL = assetURL(h.basePath, "logo.svg")
+	d.StyleURL = ui.AssetURL(h.basePath, "style.css")
+	d.LogoURL = ui.AssetURL(h.basePath, "logo.svg")
 	var buf bytes.Buffer
 	if err := h.pages.byName[page].ExecuteTemplate(&buf, "layout", d); err != nil {
 		h.log.ErrorContext(r.Context(), "login: render page", "page", page, "err", err)
-		setPageHeaders(w.Header())
+		ui.SetPageHeaders(w.Header())
 		http.Error(w, "Something went wrong. Please try again.", http.StatusInternalServerError)
 		return
 	}
-	setPageHeaders(w.Header(), formTargets...)
+	ui.SetPageHeaders(w.Header(), formTargets...)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)

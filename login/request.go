@@ -102,7 +102,7 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request) bool {
 			"The form could not be read. Go back and try again.", nil)
 		return false
 	}
-	if !h.csrf.valid(r) {
+	if !h.csrf.Valid(r) {
 		h.message(w, r, http.StatusForbidden, "Form expired",
 			"This form has expired or your browser blocked cookies. Go back, reload the page and try again.", nil)
 		return false

@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgid/orgid/internal/httpx"
 	"github.com/orgid/orgid/internal/secure"
+	"github.com/orgid/orgid/login/ui"
 	"github.com/orgid/orgid/storage"
 )
 
@@ -183,6 +184,6 @@ func (h *Handler) reject(ctx context.Context, ar *storage.AuthRequest, code, des
 // toCallback sends the browser to the OIDC side with 303 See Other, so
 // that a POST becomes a GET.
 func (h *Handler) toCallback(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest) {
-	setPageHeaders(w.Header())
+	ui.SetPageHeaders(w.Header())
 	http.Redirect(w, r, h.cfg.Flow.CallbackURL(r.Context(), ar.TenantID, ar.ID), http.StatusSeeOther)
 }

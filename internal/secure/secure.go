@@ -25,7 +25,10 @@ func ID(prefix string) string {
 	return prefix + "_" + s
 }
 
-// Token returns a 256-bit random secret, base64url without padding (43 characters).
+// TokenLen is the length of a Token.
+const TokenLen = 43
+
+// Token returns a 256-bit random secret, base64url without padding (TokenLen characters).
 func Token() string {
 	var b [32]byte
 	rand.Read(b[:])

@@ -1,4 +1,4 @@
-package login
+package ui
 
 import (
 	"net/http"
@@ -9,12 +9,12 @@ import (
 )
 
 func TestCSRF(t *testing.T) {
-	c := csrf{key: []byte(strings.Repeat("k", 32))}
-	other := csrf{key: []byte(strings.Repeat("o", 32))}
+	c := NewCSRF([]byte(strings.Repeat("k", 32)), false)
+	other := NewCSRF([]byte(strings.Repeat("o", 32)), false)
 
 	// Issue: a GET without a cookie gets one, HttpOnly and SameSite=Lax.
 	rec := httptest.NewRecorder()
-	token := c.token(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	token := c.Token(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	cookies := rec.Result().Cookies()
 	if len(cookies) != 1 {
 		t.Fatalf("token set %d cookies; want 1", len(cookies))
@@ -28,12 +28,12 @@ func TestCSRF(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.AddCookie(ck)
 	rec = httptest.NewRecorder()
-	if again := c.token(rec, req); again != token || len(rec.Result().Cookies()) != 0 {
+	if again := c.Token(rec, req); again != token || len(rec.Result().Cookies()) != 0 {
 		t.Fatalf("second token = %q (cookies %v); want the same token, no new cookie", again, rec.Result().Cookies())
 	}
 
 	post := func(cookie *http.Cookie, field string) *http.Request {
-		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(url.Values{csrfField: {field}}.Encode()))
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(url.Values{CSRFField: {field}}.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if cookie != nil {
 			r.AddCookie(cookie)
@@ -52,7 +52,7 @@ func TestCSRF(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		c      csrf
+		c      CSRF
 		r      *http.Request
 		wantOK bool
 	}{
@@ -65,44 +65,22 @@ func TestCSRF(t *testing.T) {
 		{"other key", other, post(ck, token), false},
 	}
 	for _, tc := range cases {
-		if got := tc.c.valid(tc.r); got != tc.wantOK {
+		if got := tc.c.Valid(tc.r); got != tc.wantOK {
 			t.Errorf("%s: valid = %v; want %v", tc.name, got, tc.wantOK)
 		}
 	}
 
 	// Over https the cookie is Secure and host-only.
 	rec = httptest.NewRecorder()
-	csrf{key: c.key, secure: true}.token(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	NewCSRF(c.key, true).Token(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	if ck := rec.Result().Cookies()[0]; ck.Name != "__Host-orgid_csrf" || !ck.Secure {
 		t.Errorf("https cookie = %+v; want __Host-orgid_csrf, Secure", ck)
 	}
 }
 
-func TestRedirectSource(t *testing.T) {
-	cases := map[string]string{
-		"https://app.example.com/cb":        "https://app.example.com",
-		"https://App.Example.com:8443/cb?x": "https://app.example.com:8443",
-		"http://127.0.0.1:49152/callback":   "http://127.0.0.1:49152",
-		"http://[::1]:8080/cb":              "http://[::1]:8080",
-		"com.example.app:/oauth2redirect":   "com.example.app:",
-		"javascript:alert(1)":               "",
-		"data:text/html,x":                  "",
-		"https://a.example;script-src *":    "",
-		"https://a b.example/":              "",
-		"":                                  "",
-		"/relative":                         "",
-		"https://user@host.example/":        "https://host.example",
-	}
-	for in, want := range cases {
-		if got := redirectSource(in); got != want {
-			t.Errorf("redirectSource(%q) = %q; want %q", in, got, want)
-		}
-	}
-}
-
 func TestSetPageHeaders(t *testing.T) {
 	h := http.Header{}
-	setPageHeaders(h, "https://app.example.com", "")
+	SetPageHeaders(h, "https://app.example.com", "")
 	want := map[string]string{
 		"Content-Security-Policy": "default-src 'self'; img-src 'self' https:; frame-ancestors 'none'; form-action 'self' https://app.example.com",
 		"Cache-Control":           "no-store",

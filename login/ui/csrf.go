@@ -1,4 +1,4 @@
-package login
+package ui
 
 import (
 	"crypto/hmac"
@@ -19,36 +19,42 @@ import (
 
 const (
 	csrfCookie = "orgid_csrf"
-	csrfField  = "csrf_token"
-	// csrfValueLen is the length of a secure.Token value.
-	csrfValueLen = 43
+	// CSRFField is the name of the hidden form field that carries the token.
+	CSRFField = "csrf_token"
 )
 
-// csrf issues and checks the tokens of one Handler.
-type csrf struct {
+// CSRF issues and checks the form tokens of one set of pages.
+type CSRF struct {
 	key    []byte
 	secure bool // https: Secure cookie with the __Host- prefix
 }
 
+// NewCSRF returns the tokens keyed by key (at least 32 bytes, derived from
+// the master key by the caller); secure is true when the pages are served
+// over https.
+func NewCSRF(key []byte, secure bool) CSRF {
+	return CSRF{key: append([]byte(nil), key...), secure: secure}
+}
+
 // cookieName pins the cookie to this host over https (RFC 6265bis
 // __Host- prefix), so that a sibling subdomain cannot plant one.
-func (c csrf) cookieName() string {
+func (c CSRF) cookieName() string {
 	if c.secure {
 		return "__Host-" + csrfCookie
 	}
 	return csrfCookie
 }
 
-func (c csrf) sign(value string) string {
+func (c CSRF) sign(value string) string {
 	m := hmac.New(sha256.New, c.key)
 	m.Write([]byte("orgid-csrf-v1\x00"))
 	m.Write([]byte(value))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// token returns the form token for the browser of r, setting a new cookie
+// Token returns the form token for the browser of r, setting a new cookie
 // on w when the browser has none (or a malformed one).
-func (c csrf) token(w http.ResponseWriter, r *http.Request) string {
+func (c CSRF) Token(w http.ResponseWriter, r *http.Request) string {
 	value := c.cookieValue(r)
 	if value == "" {
 		value = secure.Token()
@@ -64,19 +70,19 @@ func (c csrf) token(w http.ResponseWriter, r *http.Request) string {
 	return c.sign(value)
 }
 
-// valid reports whether the posted form of r carries the token that
+// Valid reports whether the posted form of r carries the token that
 // matches its cookie. r.ParseForm must have run.
-func (c csrf) valid(r *http.Request) bool {
+func (c CSRF) Valid(r *http.Request) bool {
 	value := c.cookieValue(r)
 	if value == "" {
 		return false
 	}
-	return secure.EqualString(r.PostForm.Get(csrfField), c.sign(value))
+	return secure.EqualString(r.PostForm.Get(CSRFField), c.sign(value))
 }
 
-func (c csrf) cookieValue(r *http.Request) string {
+func (c CSRF) cookieValue(r *http.Request) string {
 	ck, err := r.Cookie(c.cookieName())
-	if err != nil || len(ck.Value) != csrfValueLen {
+	if err != nil || len(ck.Value) != secure.TokenLen {
 		return ""
 	}
 	return ck.Value

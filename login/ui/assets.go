@@ -1,4 +1,4 @@
-package login
+package ui
 
 import (
 	"bytes"
@@ -43,15 +43,15 @@ var assets = func() map[string]asset {
 	return m
 }()
 
-// assetURL is the URL of a static file under base (the external URL's
+// AssetURL is the URL of a static file under base (the external URL's
 // path), versioned by content so that it can be cached for good.
-func assetURL(base, name string) string {
+func AssetURL(base, name string) string {
 	return base + "/assets/" + name + "?v=" + assets[name].version
 }
 
-// assetHandler serves the static files by base name, so it works whether
+// AssetHandler serves the static files by base name, so it works whether
 // or not the caller strips the /assets/ prefix.
-func assetHandler() http.Handler {
+func AssetHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
