@@ -1,11 +1,9 @@
 package login
 
 import (
-	"bytes"
 	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -149,16 +147,7 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, a *accou
 	if v.Form == nil {
 		v.Form = &accountForm{}
 	}
-	var buf bytes.Buffer
-	if err := h.pages.byName[page].ExecuteTemplate(&buf, "shell", v); err != nil {
+	if err := ui.WritePage(w, h.pages.byName[page], "shell", status, v); err != nil {
 		h.log.ErrorContext(ctx, "login: render account page", "page", page, "err", err)
-		ui.SetPageHeaders(w.Header())
-		http.Error(w, "Something went wrong. Please try again.", http.StatusInternalServerError)
-		return
 	}
-	ui.SetPageHeaders(w.Header())
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
 }

@@ -103,9 +103,9 @@ func New(cfg Config) (*Handler, error) {
 	case cfg.Mail == nil:
 		return nil, errors.New("login: Config.Mail is required")
 	}
-	u, err := url.Parse(cfg.ExternalURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("login: Config.ExternalURL %q is not an absolute http(s) URL", cfg.ExternalURL)
+	u, err := ui.ExternalURL(cfg.ExternalURL)
+	if err != nil {
+		return nil, fmt.Errorf("login: Config.ExternalURL %w", err)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -1,13 +1,11 @@
 package login
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
-	"strconv"
 
 	"github.com/orgid/orgid/login/ui"
 	"github.com/orgid/orgid/storage"
@@ -112,18 +110,9 @@ type pageLink struct {
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, d *pageData, formTargets ...string) {
 	d.StyleURL = ui.AssetURL(h.basePath, "style.css")
 	d.LogoURL = ui.AssetURL(h.basePath, "logo.svg")
-	var buf bytes.Buffer
-	if err := h.pages.byName[page].ExecuteTemplate(&buf, "layout", d); err != nil {
+	if err := ui.WritePage(w, h.pages.byName[page], "layout", status, d, formTargets...); err != nil {
 		h.log.ErrorContext(r.Context(), "login: render page", "page", page, "err", err)
-		ui.SetPageHeaders(w.Header())
-		http.Error(w, "Something went wrong. Please try again.", http.StatusInternalServerError)
-		return
 	}
-	ui.SetPageHeaders(w.Header(), formTargets...)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
 }
 
 // message renders a page that only says something.

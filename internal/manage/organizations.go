@@ -27,6 +27,10 @@ type OrganizationInput struct {
 	CustomData  json.RawMessage
 	MFARequired *bool
 	MFAPolicy   *string
+	// OwnerID, on creation, makes that user the organization's first
+	// owner in the same transaction (the portal's Create organization);
+	// empty creates it without members.
+	OwnerID string
 }
 
 // apply validates the given fields and sets them on o. It returns the
@@ -84,8 +88,8 @@ func (in OrganizationInput) apply(o *storage.Organization) ([]string, error) {
 
 // CreateOrganization creates an organization. Without a slug, one is made
 // from the name; a taken slug is ErrAlreadyExists either way (a client
-// that wants another one says so). The organization has no members: an
-// admin adds its first owner.
+// that wants another one says so). Without in.OwnerID the organization
+// has no members: an admin adds its first owner.
 func (s *Service) CreateOrganization(ctx context.Context, tenant string, a Actor, in OrganizationInput) (storage.Organization, error) {
 	o := storage.Organization{
 		TenantID:   tenant,
@@ -114,8 +118,19 @@ func (s *Service) CreateOrganization(ctx context.Context, tenant string, a Actor
 	if err != nil {
 		return storage.Organization{}, err
 	}
-	c := &change{tenant: tenant, action: "organization.create", target: o.ID, details: map[string]any{"slug": o.Slug, "fields": given}}
-	err = s.write(ctx, a, c, func(tx storage.Store) error { return tx.CreateOrganization(ctx, o) })
+	details := map[string]any{"slug": o.Slug, "fields": given}
+	if in.OwnerID != "" {
+		details["owner"] = in.OwnerID
+	}
+	c := &change{tenant: tenant, action: "organization.create", target: o.ID, details: details}
+	err = s.write(ctx, a, c, func(tx storage.Store) error {
+		if err := tx.CreateOrganization(ctx, o); err != nil || in.OwnerID == "" {
+			return err
+		}
+		return tx.AddMembership(ctx, storage.Membership{
+			TenantID: tenant, OrganizationID: o.ID, UserID: in.OwnerID, Roles: []string{storage.RoleOwner}, JoinedAt: o.CreatedAt,
+		})
+	})
 	if err != nil {
 		return storage.Organization{}, err
 	}

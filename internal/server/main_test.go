@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/orgid/orgid/internal/browsertest"
 	"github.com/orgid/orgid/internal/e2etest"
 	"github.com/orgid/orgid/internal/httpx"
 )
@@ -22,6 +23,7 @@ import (
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(httpx.NewLogHandler(slog.NewTextHandler(e2etest.LogCapture, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	code := m.Run()
+	browsertest.Close()
 	if leaks := checkLogLeaks(); leaks != 0 {
 		code = leaks
 	}

@@ -16,11 +16,12 @@ import (
 	"github.com/orgid/orgid/internal/httpx"
 	"github.com/orgid/orgid/internal/ttlcache"
 	"github.com/orgid/orgid/login"
+	"github.com/orgid/orgid/login/portal"
 	"github.com/orgid/orgid/op"
 	"github.com/orgid/orgid/storage"
 )
 
-func (s *Server) routes(pages *login.Handler, api *adminapi.Handler) http.Handler {
+func (s *Server) routes(pages *login.Handler, portalPages *portal.Handler, api *adminapi.Handler) http.Handler {
 	r := mux.NewRouter()
 	r.Use(routeTemplate)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -35,6 +36,7 @@ func (s *Server) routes(pages *login.Handler, api *adminapi.Handler) http.Handle
 	t := r.PathPrefix("/t/{tenant}").Subrouter()
 	t.Use(s.tenants().middleware)
 	pages.Register(t)
+	portalPages.Register(t)
 	// The APIs answer every path under /api/v1 themselves (unknown ones
 	// with a problem+json 404), before the protocol catch-all below.
 	api.Register(t)

@@ -193,7 +193,11 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		OrganizationAudience: op.OrganizationAudience,
 		Logger:               s.log,
 	})
-	s.Handler = s.routes(pages, api)
+	portalPages, err := s.newPortal(masterKey, sealer)
+	if err != nil {
+		return nil, err
+	}
+	s.Handler = s.routes(pages, portalPages, api)
 	s.startGC()
 	return s, nil
 }

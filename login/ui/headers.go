@@ -1,6 +1,13 @@
 package ui
 
-import "net/http"
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+)
 
 // PageCSP is the Content-Security-Policy of every page: no inline script or
 // style, no framing (clickjacking), forms post only to orgid. Images may
@@ -27,4 +34,33 @@ func SetPageHeaders(h http.Header, formTargets ...string) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+// WritePage executes template name of t with data into a buffer and only
+// then writes it with status and the page headers, so that a template
+// fault is a clean 500 (“Something went wrong”), never half a page. The
+// fault is returned for the caller to log.
+func WritePage(w http.ResponseWriter, t *template.Template, name string, status int, data any, formTargets ...string) error {
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		SetPageHeaders(w.Header())
+		http.Error(w, "Something went wrong. Please try again.", http.StatusInternalServerError)
+		return err
+	}
+	SetPageHeaders(w.Header(), formTargets...)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+	return nil
+}
+
+// ExternalURL parses the public base URL the pages are served under: an
+// absolute http(s) URL.
+func ExternalURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	return u, nil
 }
