@@ -47,6 +47,59 @@ func (s *Service) JITEmailDomains(ctx context.Context, tenant, orgID string) ([]
 // tenant lists one of them (a domain places its users in one organization
 // only); ErrNotFound when there is no such organization.
 func (s *Service) SetJITEmailDomains(ctx context.Context, tenant string, a Actor, orgID string, domains []string) ([]string, error) {
+	norm, err := normalizeJITDomains(domains)
+	if err != nil {
+		return nil, err
+	}
+	c := &change{tenant: tenant, action: "organization.jit.email_domains.set", target: orgID, details: map[string]any{"email_domains": norm}}
+	err = s.write(ctx, a, c, func(tx storage.Store) error {
+		if _, err := tx.GetOrganization(ctx, tenant, orgID); err != nil {
+			return err
+		}
+		return setJITDomains(ctx, tx, tenant, orgID, norm)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return norm, nil
+}
+
+// SetJITRule replaces both halves of orgID's rule, its domains and its
+// default roles, in one transaction with one audit entry: either both are
+// saved or neither (the portal's one form). Refusals are those of
+// SetJITEmailDomains and SetJITRoles.
+func (s *Service) SetJITRule(ctx context.Context, tenant string, a Actor, orgID string, domains, roles []string) (storage.JITRule, error) {
+	norm, err := normalizeJITDomains(domains)
+	if err != nil {
+		return storage.JITRule{}, err
+	}
+	roles = names(roles)
+	c := &change{tenant: tenant, action: "organization.jit.set", target: orgID,
+		details: map[string]any{"email_domains": norm, "roles": roles}}
+	err = s.write(ctx, a, c, func(tx storage.Store) error {
+		if _, err := tx.GetOrganization(ctx, tenant, orgID); err != nil {
+			return err
+		}
+		// The roles first: they are checked without writing, and a
+		// refused domain write would abort a PostgreSQL transaction.
+		if _, err := grantable(ctx, tx, tenant, orgID, roles, a.Limit); err != nil {
+			return err
+		}
+		if err := setJITDomains(ctx, tx, tenant, orgID, norm); err != nil {
+			return err
+		}
+		return tx.SetJITRoles(ctx, tenant, orgID, roles)
+	})
+	if err != nil {
+		return storage.JITRule{}, err
+	}
+	return storage.JITRule{TenantID: tenant, OrganizationID: orgID, EmailDomains: norm, Roles: roles}, nil
+}
+
+// normalizeJITDomains returns domains normalised (lowercase, IDNA
+// A-labels), sorted and without duplicates, or the FieldError of the
+// first entry that is no domain name or a public mail provider's.
+func normalizeJITDomains(domains []string) ([]string, error) {
 	if len(domains) > maxJITDomains {
 		return nil, fieldErr("email_domains", "at most %d domains", maxJITDomains)
 	}
@@ -61,34 +114,29 @@ func (s *Service) SetJITEmailDomains(ctx context.Context, tenant string, a Actor
 		}
 		norm = append(norm, n)
 	}
-	norm = names(norm)
-	c := &change{tenant: tenant, action: "organization.jit.email_domains.set", target: orgID, details: map[string]any{"email_domains": norm}}
-	err := s.write(ctx, a, c, func(tx storage.Store) error {
-		if _, err := tx.GetOrganization(ctx, tenant, orgID); err != nil {
+	return names(norm), nil
+}
+
+// setJITDomains stores orgID's normalised domains through tx: a
+// ConflictError when another organization of the tenant lists one.
+func setJITDomains(ctx context.Context, tx storage.Store, tenant, orgID string, norm []string) error {
+	// Asked first, to name the domain (and because a failed insert
+	// would abort a PostgreSQL transaction); the store's own
+	// ErrAlreadyExists still guards against a concurrent writer.
+	for _, d := range norm {
+		r, err := tx.FindJITRule(ctx, tenant, d)
+		switch {
+		case err == nil && r.OrganizationID != orgID:
+			return &ConflictError{Field: "email_domains", Message: fmt.Sprintf("%s is listed by another organization of this tenant", d)}
+		case err != nil && !errors.Is(err, storage.ErrNotFound):
 			return err
 		}
-		// Asked first, to name the domain (and because a failed insert
-		// would abort a PostgreSQL transaction); the store's own
-		// ErrAlreadyExists still guards against a concurrent writer.
-		for _, d := range norm {
-			r, err := tx.FindJITRule(ctx, tenant, d)
-			switch {
-			case err == nil && r.OrganizationID != orgID:
-				return &ConflictError{Field: "email_domains", Message: fmt.Sprintf("%s is listed by another organization of this tenant", d)}
-			case err != nil && !errors.Is(err, storage.ErrNotFound):
-				return err
-			}
-		}
-		err := tx.SetJITEmailDomains(ctx, tenant, orgID, norm)
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			return &ConflictError{Field: "email_domains", Message: "another organization of this tenant lists one of these domains"}
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
 	}
-	return norm, nil
+	err := tx.SetJITEmailDomains(ctx, tenant, orgID, norm)
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return &ConflictError{Field: "email_domains", Message: "another organization of this tenant lists one of these domains"}
+	}
+	return err
 }
 
 // JITRoles returns the roles that provisioning gives in orgID: the rule's,

@@ -74,13 +74,6 @@ func (s *Service) createRole(ctx context.Context, tenant string, a Actor, orgID 
 			return storage.Role{}, err
 		}
 	}
-	if a.Limit != nil {
-		for _, p := range r.Permissions {
-			if !slices.Contains(a.Limit.Permissions, p) {
-				return storage.Role{}, fieldErr("permissions", "you cannot grant %q: you do not hold it", p)
-			}
-		}
-	}
 	action := "role.create"
 	if orgID != "" {
 		action = "organization.role.create"
@@ -101,6 +94,15 @@ func (s *Service) createRole(ctx context.Context, tenant string, a Actor, orgID 
 		for _, p := range r.Permissions {
 			if !slices.ContainsFunc(known, func(k storage.Permission) bool { return k.Name == p }) {
 				return fieldErr("permissions", "there is no permission %q", p)
+			}
+		}
+		// Only a permission that exists can be one the caller does not
+		// hold: unknown ones are named as unknown above.
+		if a.Limit != nil {
+			for _, p := range r.Permissions {
+				if !slices.Contains(a.Limit.Permissions, p) {
+					return fieldErr("permissions", "you cannot grant %q: you do not hold it", p)
+				}
 			}
 		}
 		err = tx.CreateRole(ctx, r)

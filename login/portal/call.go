@@ -20,6 +20,8 @@ type call struct {
 	org *storage.MemberAccess
 	// csrf is the form token of the page.
 	csrf string
+	// myOrgs is the user's organizations once read (myOrganizations).
+	myOrgs *myOrgs
 }
 
 // handlerFunc serves a signed-in request.

@@ -161,18 +161,26 @@ func (h *Handler) takeForm(r *http.Request, c *call) *formState {
 	if key == "" || len(key) != secure.TokenLen {
 		return nil
 	}
-	ctx := r.Context()
-	k := formKey(c.tenant.ID, c.user.ID, key)
-	b, err := h.cfg.State.KV.Get(ctx, k)
-	if err != nil {
+	b, ok := h.takeOnce(r.Context(), formKey(c.tenant.ID, c.user.ID, key))
+	if !ok {
 		return nil
 	}
-	_ = h.cfg.State.KV.Delete(ctx, k)
 	fs := new(formState)
 	if json.Unmarshal(b, fs) != nil {
 		return nil
 	}
 	return fs
+}
+
+// takeOnce reads the value under key and deletes it: what a redirect left
+// for one page view. A missing key (gone, or never there) is false.
+func (h *Handler) takeOnce(ctx context.Context, key string) ([]byte, bool) {
+	b, err := h.cfg.State.KV.Get(ctx, key)
+	if err != nil {
+		return nil, false
+	}
+	_ = h.cfg.State.KV.Delete(ctx, key)
+	return b, true
 }
 
 // Secrets shown once (a new client secret, a generated private key)
@@ -207,13 +215,11 @@ func (h *Handler) takeSecret(r *http.Request, c *call, v any) bool {
 	if len(key) != secure.TokenLen {
 		return false
 	}
-	ctx := r.Context()
 	k := revealKey(c.tenant.ID, c.user.ID, key)
-	sealed, err := h.cfg.State.KV.Get(ctx, k)
-	if err != nil {
+	sealed, ok := h.takeOnce(r.Context(), k)
+	if !ok {
 		return false
 	}
-	_ = h.cfg.State.KV.Delete(ctx, k)
 	b, err := h.cfg.Sealer.Open(sealed, []byte(k))
 	if err != nil {
 		return false

@@ -17,10 +17,23 @@ import (
 const maxListed = storage.MaxPageSize
 
 // myOrganizations are the user's organizations with their roles there,
-// oldest membership first.
+// oldest membership first, read once per request: the pages that list
+// them and the header's switcher share the one read.
 func (h *Handler) myOrganizations(r *http.Request, c *call) ([]storage.UserOrganization, bool, error) {
-	orgs, next, err := h.m.ListUserOrganizations(r.Context(), c.tenant.ID, c.user.ID, storage.Page{Size: maxListed})
-	return orgs, next != "", err
+	if c.myOrgs == nil {
+		orgs, next, err := h.m.ListUserOrganizations(r.Context(), c.tenant.ID, c.user.ID, storage.Page{Size: maxListed})
+		if err != nil {
+			return nil, false, err
+		}
+		c.myOrgs = &myOrgs{list: orgs, more: next != ""}
+	}
+	return c.myOrgs.list, c.myOrgs.more, nil
+}
+
+// myOrgs is what myOrganizations read.
+type myOrgs struct {
+	list []storage.UserOrganization
+	more bool
 }
 
 // switcher is the header's organization list.
@@ -36,19 +49,26 @@ func (h *Handler) switcher(r *http.Request, c *call) ([]ui.OrgLink, error) {
 	return out, nil
 }
 
-type homeData struct {
+// orgsData is the page of the user's organizations: the portal home
+// and /account/organizations show the same list.
+type orgsData struct {
 	Orgs      []storage.UserOrganization
 	Truncated bool
 }
 
-// getHome lists the user's organizations, with Create organization.
-func (h *Handler) getHome(w http.ResponseWriter, r *http.Request, c *call) {
+// listOrganizations renders page with the user's organizations.
+func (h *Handler) listOrganizations(w http.ResponseWriter, r *http.Request, c *call, page string) {
 	orgs, more, err := h.myOrganizations(r, c)
 	if err != nil {
 		h.fail(w, r, c, "list organizations", err)
 		return
 	}
-	h.render(w, r, c, http.StatusOK, "home.html", "Your organizations", &homeData{Orgs: orgs, Truncated: more})
+	h.render(w, r, c, http.StatusOK, page, "Your organizations", &orgsData{Orgs: orgs, Truncated: more})
+}
+
+// getHome lists the user's organizations, with Create organization.
+func (h *Handler) getHome(w http.ResponseWriter, r *http.Request, c *call) {
+	h.listOrganizations(w, r, c, "home.html")
 }
 
 // getSwitch opens the organization the header's switcher chose (a form
@@ -81,20 +101,10 @@ func (h *Handler) postCreateOrganization(w http.ResponseWriter, r *http.Request,
 	h.done(w, r, h.orgPath(c.tenant.ID, org.Slug, ""), "org-created")
 }
 
-type accountOrgsData struct {
-	Orgs      []storage.UserOrganization
-	Truncated bool
-}
-
 // getAccountOrganizations lists the user's organizations and roles, with
 // Leave and a link into the portal (DESIGN §2 /account/organizations).
 func (h *Handler) getAccountOrganizations(w http.ResponseWriter, r *http.Request, c *call) {
-	orgs, more, err := h.myOrganizations(r, c)
-	if err != nil {
-		h.fail(w, r, c, "list organizations", err)
-		return
-	}
-	h.render(w, r, c, http.StatusOK, "account_organizations.html", "Your organizations", &accountOrgsData{Orgs: orgs, Truncated: more})
+	h.listOrganizations(w, r, c, "account_organizations.html")
 }
 
 // postLeave removes the user from one of their organizations; the last

@@ -2,9 +2,7 @@ package portal
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/orgid/orgid/internal/manage"
@@ -88,21 +86,7 @@ func (h *Handler) postCreateRole(w http.ResponseWriter, r *http.Request, c *call
 			in.Permissions = append(in.Permissions, p)
 		}
 	}
-	// manage checks the user's own permissions first, so a permission
-	// that does not exist at all would read "you do not hold it": name it
-	// as unknown instead.
-	known, err := h.permissions(r, c)
-	if err != nil {
-		h.fail(w, r, c, "list permissions", err)
-		return
-	}
-	for _, p := range in.Permissions {
-		if !slices.ContainsFunc(known, func(k storage.Permission) bool { return k.Name == p }) {
-			h.refuse(w, r, c, back, "create-role", fieldError("permissions", fmt.Sprintf("There is no permission %q.", p)))
-			return
-		}
-	}
-	_, err = h.m.CreateOrganizationRole(r.Context(), c.tenant.ID, c.actor(r), c.org.Organization.ID, in)
+	_, err := h.m.CreateOrganizationRole(r.Context(), c.tenant.ID, c.actor(r), c.org.Organization.ID, in)
 	var fe *storage.FieldError
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):

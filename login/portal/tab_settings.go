@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"unicode"
 
@@ -185,53 +184,26 @@ func (h *Handler) postJITSettings(w http.ResponseWriter, r *http.Request, c *cal
 	if roles == nil {
 		roles = []string{}
 	}
-	if err := h.checkJITRoles(r, c, roles); err != nil {
-		h.refuse(w, r, c, back, "jit", err)
-		return
-	}
-	_, err := h.m.SetJITEmailDomains(ctx, c.tenant.ID, c.actor(r), c.org.Organization.ID, domains)
-	if err == nil {
-		_, err = h.m.SetJITRoles(ctx, c.tenant.ID, c.actor(r), c.org.Organization.ID, roles)
-	}
+	_, err := h.m.SetJITRule(ctx, c.tenant.ID, c.actor(r), c.org.Organization.ID, domains, roles)
 	if errors.Is(err, storage.ErrNotFound) {
 		h.notFound(w, r, c)
 		return
 	}
 	if err != nil {
-		h.refuse(w, r, c, back, "jit", domainRefusal(err))
+		h.refuse(w, r, c, back, "jit", jitRefusal(err))
 		return
 	}
 	h.done(w, r, back, "jit-saved")
-}
-
-// checkJITRoles refuses a default role that is not the organization's or
-// that holds a permission the user does not (manage.Limit).
-func (h *Handler) checkJITRoles(r *http.Request, c *call, roles []string) error {
-	all, err := h.orgRoles(r, c)
-	if err != nil {
-		return err
-	}
-	for _, name := range roles {
-		i := slices.IndexFunc(all, func(x storage.Role) bool { return x.Name == name })
-		if i < 0 {
-			return fieldError("roles", fmt.Sprintf("There is no role %q in this organization.", name))
-		}
-		for _, p := range all[i].Permissions {
-			if !c.can(p) {
-				return fieldError("roles", fmt.Sprintf("You cannot give the role %s: it holds permissions you do not.", name))
-			}
-		}
-	}
-	return nil
 }
 
 // domainEntry is manage's way of naming one entry of the list:
 // `email_domains[2] ("bad") is not a domain name`.
 var domainEntry = regexp.MustCompile(`^email_domains\[\d+\] \((.*?)\) (.*)$`)
 
-// domainRefusal words manage's refusals of the domain list for the box
-// where the user typed one domain a line (there are no indexes there).
-func domainRefusal(err error) error {
+// jitRefusal words manage's refusals of the domain list for the box
+// where the user typed one domain a line (there are no indexes there),
+// and its refusal of a default role as a sentence.
+func jitRefusal(err error) error {
 	var fe *storage.FieldError
 	var ce *manage.ConflictError
 	switch {
@@ -242,6 +214,9 @@ func domainRefusal(err error) error {
 		return fieldError("email_domains", "Check the domains: "+fe.Message+".")
 	case errors.As(err, &ce) && ce.Field == "email_domains":
 		return fieldError("email_domains", ce.Message+". A domain places its users in one organization only.")
+	case errors.As(err, &fe) && fe.Field == "roles":
+		// manage's message is a clause about one role.
+		return fieldError("roles", capitalized(fe.Message))
 	}
 	return err
 }
