@@ -181,7 +181,7 @@ func (e *env) getInvitation(inv storage.Invitation) storage.Invitation {
 // auditActions lists the tenant's audit actions, newest first.
 func (e *env) auditActions() []string {
 	e.t.Helper()
-	entries, _, err := e.store.ListAudit(context.Background(), testTenant, storage.Page{Size: storage.MaxPageSize})
+	entries, _, err := e.store.ListAudit(context.Background(), testTenant, storage.AuditFilter{}, storage.Page{Size: storage.MaxPageSize})
 	if err != nil {
 		e.t.Fatalf("list audit: %v", err)
 	}

@@ -104,7 +104,7 @@ func (p *Provider) identityProfile(ctx context.Context, tenant, userID string, a
 	if c.EmailVerified != nil && next.Email == c.Email {
 		next.EmailVerified = *c.EmailVerified
 	}
-	if next == u {
+	if next.Name == u.Name && next.Email == u.Email && next.EmailVerified == u.EmailVerified {
 		return u, nil
 	}
 	next.UpdatedAt = p.now().UTC()

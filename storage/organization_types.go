@@ -99,6 +99,16 @@ type AuditEntry struct {
 	CreatedAt time.Time
 }
 
+// AuditFilter selects audit entries; an empty field matches everything.
+type AuditFilter struct {
+	// Actor and Target match exactly.
+	Actor  string
+	Target string
+	// Action matches the action itself and the actions under it:
+	// "member" matches "member" and "member.add", not "members".
+	Action string
+}
+
 // Built-in organization permissions: what the built-in roles grant.
 var BuiltinPermissions = []Permission{
 	{Name: "read:organization", Description: "See the organization's settings"},

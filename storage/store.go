@@ -88,6 +88,13 @@ type UserStore interface {
 	// (User.SessionsNotBefore = at) and their refresh tokens are deleted.
 	// ErrNotFound when there is no such user.
 	EndUserSessions(ctx context.Context, tenantID, userID string, at time.Time) error
+	// SetUserTenantRoles replaces the user's tenant roles (User.TenantRoles).
+	// ErrNotFound when there is no such user.
+	SetUserTenantRoles(ctx context.Context, tenantID, userID string, roles []string) error
+	// SearchUsers pages through the tenant's users, oldest first. A
+	// non-empty query keeps those whose email or name contains it,
+	// case-insensitively (names: ASCII case only on SQLite).
+	SearchUsers(ctx context.Context, tenantID, query string, p Page) (users []User, next string, err error)
 }
 
 // MFAStore keeps users' second factors: one TOTP factor per user and its
@@ -160,10 +167,17 @@ type OrganizationStore interface {
 	CreateOrganization(ctx context.Context, o Organization) error
 	GetOrganization(ctx context.Context, tenantID, id string) (Organization, error)
 	GetOrganizationBySlug(ctx context.Context, tenantID, slug string) (Organization, error)
+	// GetOrganizationByFormerSlug returns the organization that last had
+	// slug before renaming itself, so that old links can follow it.
+	// ErrNotFound when no organization of the tenant ever gave it up.
+	// Callers look up the current slug first: a slug given up may have
+	// been taken since.
+	GetOrganizationByFormerSlug(ctx context.Context, tenantID, slug string) (Organization, error)
 	// ListOrganizations pages through the tenant's organizations, oldest first.
 	ListOrganizations(ctx context.Context, tenantID string, p Page) (orgs []Organization, next string, err error)
 	// UpdateOrganization replaces every field but ID, TenantID, ProviderID
 	// and CreatedAt. ErrNotFound; ErrAlreadyExists when the slug is taken.
+	// A slug given up is remembered (GetOrganizationByFormerSlug).
 	UpdateOrganization(ctx context.Context, o Organization) error
 	// DeleteOrganization removes it with its memberships, custom roles,
 	// application links, billing, billing requests and usage, and deletes
@@ -215,8 +229,9 @@ type TemplateStore interface {
 // AuditStore keeps the audit log.
 type AuditStore interface {
 	AppendAudit(ctx context.Context, e AuditEntry) error
-	// ListAudit pages through the tenant's audit log, newest first.
-	ListAudit(ctx context.Context, tenantID string, p Page) (entries []AuditEntry, next string, err error)
+	// ListAudit pages through the tenant's audit log, newest first,
+	// keeping the entries that match f.
+	ListAudit(ctx context.Context, tenantID string, f AuditFilter, p Page) (entries []AuditEntry, next string, err error)
 }
 
 // ApplicationStore keeps OAuth clients.

@@ -54,8 +54,12 @@ type User struct {
 	// SessionsNotBefore: sign-in sessions started before it are ended (a
 	// password reset). Written by EndUserSessions only.
 	SessionsNotBefore time.Time
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// TenantRoles are the user's roles in the tenant itself (not in an
+	// organization): TenantRoleAdmin makes them a tenant administrator.
+	// Written by SetUserTenantRoles only.
+	TenantRoles []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // TOTPFactor is a user's authenticator-app factor (RFC 6238).

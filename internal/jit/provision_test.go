@@ -104,7 +104,7 @@ func orgsOf(t *testing.T, s storage.Store, userID string) []string {
 // audit returns the tenant's audit entries by provisioning.
 func audit(t *testing.T, s storage.Store) []storage.AuditEntry {
 	t.Helper()
-	entries, _, err := s.ListAudit(t.Context(), "acme", storage.Page{})
+	entries, _, err := s.ListAudit(t.Context(), "acme", storage.AuditFilter{}, storage.Page{})
 	must(t, err)
 	var out []storage.AuditEntry
 	for _, e := range entries {

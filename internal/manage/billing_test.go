@@ -88,7 +88,7 @@ func (e *billingEnv) mails(t *testing.T) []manage.OutboxMessage {
 
 func (e *billingEnv) lastAudit(t *testing.T) storage.AuditEntry {
 	t.Helper()
-	es, _, err := e.store.ListAudit(t.Context(), "acme", storage.Page{Size: 1})
+	es, _, err := e.store.ListAudit(t.Context(), "acme", storage.AuditFilter{}, storage.Page{Size: 1})
 	must(t, err)
 	if len(es) == 0 {
 		t.Fatal("no audit entry")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/orgid/orgid/internal/password"
 	"github.com/orgid/orgid/internal/secure"
@@ -17,6 +18,9 @@ type UserInput struct {
 	Name          *string
 	// Password is the plain password, hashed here; never stored or logged.
 	Password *string
+	// TenantRoles replaces the user's tenant roles: storage.TenantRoleAdmin
+	// makes a tenant administrator.
+	TenantRoles *[]string
 }
 
 // check validates the given fields and hashes the password (argon2id is
@@ -29,6 +33,11 @@ func (in UserInput) check() (hash string, err error) {
 	}
 	if in.Name != nil && *in.Name != "" {
 		if err := checkName("name", *in.Name); err != nil {
+			return "", err
+		}
+	}
+	if in.TenantRoles != nil {
+		if err := checkTenantRoles(*in.TenantRoles); err != nil {
 			return "", err
 		}
 	}
@@ -51,6 +60,7 @@ func (in UserInput) fields() []string {
 	var out []string
 	for name, given := range map[string]bool{
 		"email": in.Email != nil, "email_verified": in.EmailVerified != nil, "name": in.Name != nil, "password": in.Password != nil,
+		"tenant_roles": in.TenantRoles != nil,
 	} {
 		if given {
 			out = append(out, name)
@@ -81,7 +91,17 @@ func (s *Service) CreateUser(ctx context.Context, tenant string, a Actor, in Use
 		u.Name = *in.Name
 	}
 	c := &change{tenant: tenant, action: "user.create", target: u.ID, details: map[string]any{"fields": in.fields()}}
-	if err := s.write(ctx, a, c, func(tx storage.Store) error { return tx.CreateUser(ctx, u) }); err != nil {
+	if in.TenantRoles != nil {
+		u.TenantRoles = names(*in.TenantRoles)
+		c.details = map[string]any{"fields": in.fields(), "tenant_roles": u.TenantRoles}
+	}
+	err = s.write(ctx, a, c, func(tx storage.Store) error {
+		if err := tx.CreateUser(ctx, u); err != nil || u.TenantRoles == nil {
+			return err
+		}
+		return tx.SetUserTenantRoles(ctx, tenant, u.ID, u.TenantRoles)
+	})
+	if err != nil {
 		return storage.User{}, err
 	}
 	return u, nil
@@ -119,7 +139,16 @@ func (s *Service) UpdateUser(ctx context.Context, tenant string, a Actor, id str
 			u.PasswordHash = hash
 		}
 		u.UpdatedAt = s.now()
-		return tx.UpdateUser(ctx, u)
+		if err := tx.UpdateUser(ctx, u); err != nil || in.TenantRoles == nil {
+			return err
+		}
+		roles := names(*in.TenantRoles)
+		if err := keepOwnAdmin(a, id, u.TenantRoles, roles); err != nil {
+			return err
+		}
+		c.details = map[string]any{"fields": in.fields(), "tenant_roles": roles}
+		u.TenantRoles = roles
+		return tx.SetUserTenantRoles(ctx, tenant, id, roles)
 	})
 	if err != nil {
 		return storage.User{}, err
@@ -171,4 +200,67 @@ func (s *Service) ListUserOrganizations(ctx context.Context, tenant, userID stri
 func (s *Service) ResetUserMFA(ctx context.Context, tenant string, a Actor, id string) error {
 	c := &change{tenant: tenant, action: "user.mfa_reset", target: id}
 	return s.write(ctx, a, c, func(tx storage.Store) error { return tx.DeleteMFA(ctx, tenant, id) })
+}
+
+// SetUserTenantRoles replaces a user's tenant roles (only
+// storage.TenantRoleAdmin exists): a tenant administrator manages the
+// whole tenant in the portal and may use the management API. A FieldError
+// on tenant_roles for an unknown role, or when the actor would take their
+// own admin role away (someone else must: the tenant is never left
+// without the administrator who was using it); ErrNotFound.
+func (s *Service) SetUserTenantRoles(ctx context.Context, tenant string, a Actor, id string, roles []string) (storage.User, error) {
+	if err := checkTenantRoles(roles); err != nil {
+		return storage.User{}, err
+	}
+	roles = names(roles)
+	var u storage.User
+	c := &change{tenant: tenant, action: "user.tenant_roles", target: id, details: map[string]any{"tenant_roles": roles}}
+	err := s.write(ctx, a, c, func(tx storage.Store) (err error) {
+		if u, err = tx.GetUser(ctx, tenant, id); err != nil {
+			return err
+		}
+		if err := keepOwnAdmin(a, id, u.TenantRoles, roles); err != nil {
+			return err
+		}
+		u.TenantRoles = roles
+		return tx.SetUserTenantRoles(ctx, tenant, id, roles)
+	})
+	if err != nil {
+		return storage.User{}, err
+	}
+	return u, nil
+}
+
+// IsTenantAdmin reports whether u administers their tenant.
+func IsTenantAdmin(u storage.User) bool {
+	return slices.Contains(u.TenantRoles, storage.TenantRoleAdmin)
+}
+
+// SearchUsers pages through the tenant's users, oldest first, keeping
+// those whose email or name contains query (trimmed), case-insensitively.
+// A query longer than an email can be is a FieldError on q.
+func (s *Service) SearchUsers(ctx context.Context, tenant, query string, p storage.Page) ([]storage.User, string, error) {
+	query = strings.TrimSpace(query)
+	if len(query) > maxEmailLen {
+		return nil, "", fieldErr("q", "must be at most %d characters", maxEmailLen)
+	}
+	return s.store.SearchUsers(ctx, tenant, query, p)
+}
+
+func checkTenantRoles(roles []string) error {
+	for _, r := range roles {
+		if r != storage.TenantRoleAdmin {
+			return fieldErr("tenant_roles", "unknown tenant role %q (the only one is %q)", r, storage.TenantRoleAdmin)
+		}
+	}
+	return nil
+}
+
+// keepOwnAdmin refuses a change by which the actor would take their own
+// tenant admin role away.
+func keepOwnAdmin(a Actor, id string, had, roles []string) error {
+	if a.ID == id && slices.Contains(had, storage.TenantRoleAdmin) && !slices.Contains(roles, storage.TenantRoleAdmin) {
+		return fieldErr("tenant_roles", "you cannot take away your own admin role: another tenant administrator must")
+	}
+	return nil
 }

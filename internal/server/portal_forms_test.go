@@ -55,7 +55,7 @@ func TestPortalFormsCSRFAndRedirect(t *testing.T) {
 			t.Fatalf("found %d forms that post; the crawl is broken", len(forms))
 		}
 		audit := func() int {
-			entries, _, err := e.srv.Store.ListAudit(context.Background(), "default", storage.Page{Size: storage.MaxPageSize})
+			entries, _, err := e.srv.Store.ListAudit(context.Background(), "default", storage.AuditFilter{}, storage.Page{Size: storage.MaxPageSize})
 			if err != nil {
 				t.Fatal(err)
 			}

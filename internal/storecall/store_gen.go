@@ -299,6 +299,12 @@ func (w *durable) GetOrganization(ctx context.Context, tenantID string, id strin
 	return r0, w.end(c, err)
 }
 
+func (w *durable) GetOrganizationByFormerSlug(ctx context.Context, tenantID string, slug string) (storage.Organization, error) {
+	ctx, c := w.start(ctx, "GetOrganizationByFormerSlug")
+	r0, err := w.s.GetOrganizationByFormerSlug(ctx, tenantID, slug)
+	return r0, w.end(c, err)
+}
+
 func (w *durable) GetOrganizationBySlug(ctx context.Context, tenantID string, slug string) (storage.Organization, error) {
 	ctx, c := w.start(ctx, "GetOrganizationBySlug")
 	r0, err := w.s.GetOrganizationBySlug(ctx, tenantID, slug)
@@ -359,9 +365,9 @@ func (w *durable) ListApplications(ctx context.Context, tenantID string, p stora
 	return r0, r1, w.end(c, err)
 }
 
-func (w *durable) ListAudit(ctx context.Context, tenantID string, p storage.Page) ([]storage.AuditEntry, string, error) {
+func (w *durable) ListAudit(ctx context.Context, tenantID string, f storage.AuditFilter, p storage.Page) ([]storage.AuditEntry, string, error) {
 	ctx, c := w.start(ctx, "ListAudit")
-	r0, r1, err := w.s.ListAudit(ctx, tenantID, p)
+	r0, r1, err := w.s.ListAudit(ctx, tenantID, f, p)
 	return r0, r1, w.end(c, err)
 }
 
@@ -515,6 +521,12 @@ func (w *durable) RotateRefreshToken(ctx context.Context, tenantID string, oldHa
 	return w.end(c, err)
 }
 
+func (w *durable) SearchUsers(ctx context.Context, tenantID string, query string, p storage.Page) ([]storage.User, string, error) {
+	ctx, c := w.start(ctx, "SearchUsers")
+	r0, r1, err := w.s.SearchUsers(ctx, tenantID, query, p)
+	return r0, r1, w.end(c, err)
+}
+
 func (w *durable) SetApplicationLinkRoles(ctx context.Context, tenantID string, orgID string, clientID string, roles []string) error {
 	ctx, c := w.start(ctx, "SetApplicationLinkRoles")
 	err := w.s.SetApplicationLinkRoles(ctx, tenantID, orgID, clientID, roles)
@@ -548,6 +560,12 @@ func (w *durable) SetJITRoles(ctx context.Context, tenantID string, orgID string
 func (w *durable) SetMemberRoles(ctx context.Context, tenantID string, orgID string, userID string, roles []string) error {
 	ctx, c := w.start(ctx, "SetMemberRoles")
 	err := w.s.SetMemberRoles(ctx, tenantID, orgID, userID, roles)
+	return w.end(c, err)
+}
+
+func (w *durable) SetUserTenantRoles(ctx context.Context, tenantID string, userID string, roles []string) error {
+	ctx, c := w.start(ctx, "SetUserTenantRoles")
+	err := w.s.SetUserTenantRoles(ctx, tenantID, userID, roles)
 	return w.end(c, err)
 }
 

@@ -11,9 +11,14 @@ const auditColumns = `tenant_id, id, actor, action, target, request_id, details,
 
 var (
 	sqlAppendAudit = query(`INSERT INTO audit_log (` + auditColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`)
-	// Newest first: backwards along the (tenant_id, created_at, id) index.
+	// Newest first: backwards along the (tenant_id, created_at, id) index,
+	// or, filtered by actor or target, along that column's index. $5..$8
+	// are the filter's actor, target, action and the LIKE pattern of the
+	// actions under it; '' matches all.
 	sqlListAudit = query(`SELECT ` + auditColumns + ` FROM audit_log
 		WHERE tenant_id = $1 AND (created_at, id) < ($2, $3)
+		AND ($5 = '' OR actor = $5) AND ($6 = '' OR target = $6)
+		AND ($7 = '' OR action = $7 OR action LIKE $8 ESCAPE '\')
 		ORDER BY created_at DESC, id DESC LIMIT $4`)
 )
 
@@ -31,15 +36,16 @@ func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEntry) error {
 }
 
 // ListAudit pages through the tenant's audit log, newest first (ties by
-// ID, descending).
-func (s *Store) ListAudit(ctx context.Context, tenantID string, p storage.Page) ([]storage.AuditEntry, string, error) {
+// ID, descending), keeping the entries f matches.
+func (s *Store) ListAudit(ctx context.Context, tenantID string, f storage.AuditFilter, p storage.Page) ([]storage.AuditEntry, string, error) {
 	const op = "list audit log"
 	before, err := decodeCursor(op, cursorAudit, p, firstDescending)
 	if err != nil {
 		return nil, "", err
 	}
 	limit := p.Limit()
-	rows, err := s.read().query(ctx, sqlListAudit, tenantID, before.at, before.id, limit+1)
+	rows, err := s.read().query(ctx, sqlListAudit, tenantID, before.at, before.id, limit+1,
+		f.Actor, f.Target, f.Action, likeEscaper.Replace(f.Action)+".%")
 	if err != nil {
 		return nil, "", wrap(op, err)
 	}

@@ -22,7 +22,13 @@ var (
 	sqlListOrganizations     = query(`SELECT ` + organizationColumns + ` FROM organizations
 		WHERE tenant_id = $1 AND (created_at, id) > ($2, $3)
 		ORDER BY created_at, id LIMIT $4`)
-	sqlUpdateOrganization = query(`UPDATE organizations SET name = $3, slug = $4, description = $5, logo_url = $6,
+	// Before a rename, the slug given up is remembered for the
+	// organization (a later organization to give it up takes it over).
+	sqlRememberSlug = query(`INSERT INTO organization_slugs (tenant_id, slug, organization_id)
+		SELECT tenant_id, slug, id FROM organizations WHERE tenant_id = $1 AND id = $2 AND slug <> $3
+		ON CONFLICT (tenant_id, slug) DO UPDATE SET organization_id = excluded.organization_id`)
+	sqlFormerSlugOrganization = query(`SELECT organization_id FROM organization_slugs WHERE tenant_id = $1 AND slug = $2`)
+	sqlUpdateOrganization     = query(`UPDATE organizations SET name = $3, slug = $4, description = $5, logo_url = $6,
 		logo_dark_url = $7, custom_data = $8, mfa_required = $9, mfa_policy = $10
 		WHERE tenant_id = $1 AND id = $2`)
 	sqlDeleteOrganization = query(`DELETE FROM organizations WHERE tenant_id = $1 AND id = $2`)
@@ -110,9 +116,28 @@ func (s *Store) UpdateOrganization(ctx context.Context, o storage.Organization) 
 	if err != nil {
 		return err
 	}
-	res, err := s.write().exec(ctx, sqlUpdateOrganization, o.TenantID, o.ID,
-		o.Name, o.Slug, o.Description, o.LogoURL, o.LogoDarkURL, custom, o.MFARequired, mfaPolicy(o.MFAPolicy))
-	return oneRow(op, "organization", res, err)
+	return s.inTx(ctx, func(tx *Store) error {
+		w := tx.write()
+		if _, err := w.exec(ctx, sqlRememberSlug, o.TenantID, o.ID, o.Slug); err != nil {
+			return wrap(op, err)
+		}
+		res, err := w.exec(ctx, sqlUpdateOrganization, o.TenantID, o.ID,
+			o.Name, o.Slug, o.Description, o.LogoURL, o.LogoDarkURL, custom, o.MFARequired, mfaPolicy(o.MFAPolicy))
+		return oneRow(op, "organization", res, err)
+	})
+}
+
+// GetOrganizationByFormerSlug returns the organization that last gave up
+// slug, or ErrNotFound.
+func (s *Store) GetOrganizationByFormerSlug(ctx context.Context, tenantID, slug string) (storage.Organization, error) {
+	const op = "get organization by former slug"
+	r := s.read()
+	var id string
+	if err := r.queryRow(ctx, sqlFormerSlugOrganization, tenantID, slug).Scan(&id); err != nil {
+		return storage.Organization{}, wrap(op, err)
+	}
+	o, err := scanOrganization(r.queryRow(ctx, sqlGetOrganization, tenantID, id))
+	return o, wrap(op, err)
 }
 
 // DeleteOrganization removes the organization with its memberships, its

@@ -31,6 +31,7 @@ const (
 	cursorMail          = "mai"
 	cursorInvitations   = "inv"
 	cursorBillingReqs   = "brq"
+	cursorUsers         = "usr"
 )
 
 // maxCursorLen bounds the page tokens decoded: IDs are short, and a

@@ -23,7 +23,7 @@ var (
 	// no user.
 	sqlGetRefreshToken = query(`SELECT r.token_hash, r.previous_hashes, r.client_id, r.user_id, r.scopes, r.audience,
 		r.auth_time, r.amr, r.acr, r.organization_id, r.created_at, r.expires_at,
-		u.id, u.email, u.email_verified, u.name, u.provisioned_at, u.sessions_not_before, u.created_at, u.updated_at,
+		u.id, u.email, u.email_verified, u.name, u.provisioned_at, u.sessions_not_before, u.tenant_roles, u.created_at, u.updated_at,
 		t.confirmed_at
 		FROM refresh_tokens r LEFT JOIN users u ON u.tenant_id = r.tenant_id AND u.id = r.user_id
 		` + mfaJoin + `
@@ -65,7 +65,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, tenantID, grantID string) (
 		prev                       []byte
 		scopes, aud, amr           string
 		authTime, created, expires int64
-		uID, uEmail, uName         sql.NullString
+		uID, uEmail, uName, uRoles sql.NullString
 		uVerified                  sql.NullBool
 		uProvisioned, uNotBefore   sql.NullInt64
 		uCreated, uUpdated, uMFA   sql.NullInt64
@@ -73,14 +73,19 @@ func (s *Store) GetRefreshToken(ctx context.Context, tenantID, grantID string) (
 	g := &rt.Grant
 	err := s.read().queryRow(ctx, sqlGetRefreshToken, tenantID, grantID).Scan(
 		&rt.TokenHash, &prev, &g.ClientID, &g.UserID, &scopes, &aud, &authTime, &amr, &g.ACR, &g.OrganizationID, &created, &expires,
-		&uID, &uEmail, &uVerified, &uName, &uProvisioned, &uNotBefore, &uCreated, &uUpdated, &uMFA)
+		&uID, &uEmail, &uVerified, &uName, &uProvisioned, &uNotBefore, &uRoles, &uCreated, &uUpdated, &uMFA)
 	if err != nil {
 		return storage.RefreshToken{}, wrap("get refresh token", err)
 	}
 	rt.TenantID, g.ID = tenantID, grantID
 	if uID.Valid {
+		roles, err := decodeList(uRoles.String)
+		if err != nil {
+			return storage.RefreshToken{}, wrap("get refresh token", err)
+		}
 		rt.User = storage.User{
-			TenantID: tenantID, ID: uID.String, Email: uEmail.String, EmailVerified: uVerified.Bool, Name: uName.String,
+			TenantRoles: roles,
+			TenantID:    tenantID, ID: uID.String, Email: uEmail.String, EmailVerified: uVerified.Bool, Name: uName.String,
 			MFAEnabled:    uMFA.Valid,
 			ProvisionedAt: fromNullMicros(uProvisioned), SessionsNotBefore: fromNullMicros(uNotBefore),
 			CreatedAt: fromNullMicros(uCreated), UpdatedAt: fromNullMicros(uUpdated),

@@ -13,7 +13,7 @@ import (
 // userSelect reads a user with User.MFAEnabled in the same statement:
 // t.confirmed_at is NULL unless the user has a confirmed TOTP factor.
 const userSelect = `SELECT u.tenant_id, u.id, u.email, u.email_verified, u.name, u.password_hash,
-		u.provisioned_at, u.sessions_not_before, u.created_at, u.updated_at, t.confirmed_at
+		u.provisioned_at, u.sessions_not_before, u.tenant_roles, u.created_at, u.updated_at, t.confirmed_at
 		FROM users u ` + mfaJoin
 
 // mfaJoin finds the confirmed TOTP factor, if any, of the user aliased u,
@@ -43,7 +43,14 @@ var (
 	// What a refused mark found instead: no row is ErrNotFound.
 	sqlUserProvisionedAt    = query(`SELECT provisioned_at FROM users WHERE tenant_id = $1 AND id = $2`)
 	sqlSetSessionsNotBefore = query(`UPDATE users SET sessions_not_before = $3 WHERE tenant_id = $1 AND id = $2`)
-	sqlUserOrganizationIDs  = query(`SELECT organization_id FROM organization_members
+	sqlSetUserTenantRoles   = query(`UPDATE users SET tenant_roles = $3 WHERE tenant_id = $1 AND id = $2`)
+	// Oldest first along the (tenant_id, created_at, id) index; $4 is a
+	// LIKE pattern ('%' for all) matched against the lowercased email and
+	// name.
+	sqlSearchUsers = query(userSelect + ` WHERE u.tenant_id = $1 AND (u.created_at, u.id) > ($2, $3)
+		AND (u.email_norm LIKE $4 ESCAPE '\' OR lower(u.name) LIKE $4 ESCAPE '\')
+		ORDER BY u.created_at, u.id LIMIT $5`)
+	sqlUserOrganizationIDs = query(`SELECT organization_id FROM organization_members
 		WHERE tenant_id = $1 AND user_id = $2 ORDER BY organization_id`)
 	// A user's organizations with the user's roles there, in one query
 	// that starts from the (tenant_id, user_id) index of memberships and
@@ -229,8 +236,13 @@ func scanUser(sc scanner) (storage.User, error) {
 		notBefore        int64
 		mfaConfirmed     sql.NullInt64
 	)
+	var tenantRoles string
 	if err := sc.Scan(&u.TenantID, &u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.PasswordHash,
-		&provisioned, &notBefore, &created, &updated, &mfaConfirmed); err != nil {
+		&provisioned, &notBefore, &tenantRoles, &created, &updated, &mfaConfirmed); err != nil {
+		return storage.User{}, err
+	}
+	var err error
+	if u.TenantRoles, err = decodeList(tenantRoles); err != nil {
 		return storage.User{}, err
 	}
 	u.ProvisionedAt, u.SessionsNotBefore = fromMicros(provisioned), fromMicros(notBefore)
@@ -238,3 +250,51 @@ func scanUser(sc scanner) (storage.User, error) {
 	u.MFAEnabled = mfaConfirmed.Valid
 	return u, nil
 }
+
+// SetUserTenantRoles replaces the user's tenant roles. ErrNotFound when
+// there is no such user.
+func (s *Store) SetUserTenantRoles(ctx context.Context, tenantID, userID string, roles []string) error {
+	res, err := s.write().exec(ctx, sqlSetUserTenantRoles, tenantID, userID, encodeList(roles))
+	return oneRow("set user tenant roles", "user", res, err)
+}
+
+// SearchUsers pages through the tenant's users, oldest first, keeping
+// those whose email or name contains query case-insensitively. Without an
+// index on the text (a tenant's users are few enough for the portal to
+// scan), the page stops after limit+1 matches.
+func (s *Store) SearchUsers(ctx context.Context, tenantID, query string, p storage.Page) ([]storage.User, string, error) {
+	const op = "search users"
+	after, err := decodeCursor(op, cursorUsers, p, firstAscending)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := p.Limit()
+	rows, err := s.read().query(ctx, sqlSearchUsers, tenantID, after.at, after.id, containsPattern(query), limit+1)
+	if err != nil {
+		return nil, "", wrap(op, err)
+	}
+	defer rows.Close()
+	var us []storage.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, "", wrap(op, err)
+		}
+		us = append(us, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", wrap(op, err)
+	}
+	us, next := pageEnd(cursorUsers, us, limit, func(u storage.User) pageKey {
+		return pageKey{toMicros(u.CreatedAt), u.ID}
+	})
+	return us, next, nil
+}
+
+// containsPattern is the LIKE pattern (escape character \) that matches
+// text containing q, lowercased.
+func containsPattern(q string) string {
+	return "%" + likeEscaper.Replace(strings.ToLower(q)) + "%"
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

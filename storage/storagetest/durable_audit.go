@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +13,51 @@ var durableAuditTests = []durableTest{
 	{"Audit/AppendList", durTestAuditAppendList},
 	{"Audit/Duplicate", durTestAuditDuplicate},
 	{"Audit/TenantIsolation", durTestAuditTenantIsolation},
+	{"Audit/Filter", durTestAuditFilter},
+}
+
+// A filter keeps the entries of one actor, one target, an action and the
+// actions under it, or all of them at once; LIKE's wildcards in an action
+// are plain characters.
+func durTestAuditFilter(t *testing.T, s storage.Store) {
+	durTenant(t, s, "acme")
+	durTenant(t, s, "other")
+	at := durT0
+	entry := func(tenant, id, actor, action, target string) storage.AuditEntry {
+		at = at.Add(time.Minute)
+		e := storage.AuditEntry{TenantID: tenant, ID: id, Actor: actor, Action: action, Target: target, CreatedAt: at}
+		durMust(t, s.AppendAudit(t.Context(), e))
+		return e
+	}
+	add := entry("acme", "e1", "alice", "member.add", "org-1")
+	roles := entry("acme", "e2", "bob", "member.roles", "org-1")
+	bare := entry("acme", "e3", "alice", "member", "org-2")
+	members := entry("acme", "e4", "alice", "members.export", "org-1")
+	wild := entry("acme", "e5", "bob", "a_b.c", "org-2")
+	org := entry("acme", "e6", "bob", "organization.update", "org-2")
+	entry("other", "e1", "alice", "member.add", "org-1")
+	for _, c := range []struct {
+		f    storage.AuditFilter
+		want []storage.AuditEntry
+	}{
+		{storage.AuditFilter{}, []storage.AuditEntry{org, wild, members, bare, roles, add}},
+		{storage.AuditFilter{Actor: "alice"}, []storage.AuditEntry{members, bare, add}},
+		{storage.AuditFilter{Target: "org-2"}, []storage.AuditEntry{org, wild, bare}},
+		{storage.AuditFilter{Action: "member"}, []storage.AuditEntry{bare, roles, add}},
+		{storage.AuditFilter{Action: "member.add"}, []storage.AuditEntry{add}},
+		{storage.AuditFilter{Action: "a%"}, nil},
+		{storage.AuditFilter{Action: "a_b"}, []storage.AuditEntry{wild}},
+		{storage.AuditFilter{Action: "axb"}, nil},
+		{storage.AuditFilter{Actor: "alice", Target: "org-1", Action: "member"}, []storage.AuditEntry{add}},
+		{storage.AuditFilter{Actor: "nobody"}, nil},
+	} {
+		got, next, err := s.ListAudit(t.Context(), "acme", c.f, storage.Page{})
+		durMust(t, err)
+		if next != "" {
+			t.Errorf("%+v: next = %q after the only page", c.f, next)
+		}
+		durSame(t, fmt.Sprintf("audit log filtered by %+v", c.f), got, c.want)
+	}
 }
 
 func durAudit(tenantID, id string, at time.Time) storage.AuditEntry {
@@ -29,7 +75,7 @@ func durAudit(tenantID, id string, at time.Time) storage.AuditEntry {
 
 func durListAudit(t *testing.T, s storage.Store, tenantID string) []storage.AuditEntry {
 	t.Helper()
-	es, next, err := s.ListAudit(t.Context(), tenantID, storage.Page{})
+	es, next, err := s.ListAudit(t.Context(), tenantID, storage.AuditFilter{}, storage.Page{})
 	durMust(t, err)
 	if next != "" {
 		t.Errorf("next = %q after the only page", next)

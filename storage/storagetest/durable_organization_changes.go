@@ -19,6 +19,63 @@ var durableOrganizationChangeTests = []durableTest{
 	{"Organization/DeleteMissing", durTestOrgDeleteMissing},
 	{"Organization/DeleteTenantIsolation", durTestOrgDeleteTenantIsolation},
 	{"Organization/DeleteRacesCreateRole", durTestOrgDeleteRacesCreateRole},
+	{"Organization/FormerSlug", durTestOrgFormerSlug},
+	{"Organization/FormerSlugRefusedRename", durTestOrgFormerSlugRefusedRename},
+}
+
+// A slug given up leads to the organization that gave it up, through any
+// number of renames; given up again by another organization, it leads
+// there; it goes with its organization.
+func durTestOrgFormerSlug(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	durTenant(t, s, "acme")
+	durTenant(t, s, "other")
+	o := durOrg(t, s, "acme", "o1", "first")
+	durOrg(t, s, "other", "x1", "elsewhere")
+	_, err := s.GetOrganizationByFormerSlug(ctx, "acme", "first")
+	durWantErr(t, "former slug before any rename", err, storage.ErrNotFound)
+
+	rename := func(o storage.Organization, slug string) storage.Organization {
+		t.Helper()
+		o.Slug = slug
+		durMust(t, s.UpdateOrganization(ctx, o))
+		return o
+	}
+	o = rename(o, "second")
+	o = rename(o, "third")
+	o = rename(o, "third") // unchanged: nothing given up
+	for _, slug := range []string{"first", "second"} {
+		got, err := s.GetOrganizationByFormerSlug(ctx, "acme", slug)
+		durMust(t, err)
+		durSame(t, "organization by former slug "+slug, got, o)
+	}
+	_, err = s.GetOrganizationByFormerSlug(ctx, "acme", "third")
+	durWantErr(t, "former slug that is the current one", err, storage.ErrNotFound)
+	_, err = s.GetOrganizationByFormerSlug(ctx, "other", "first")
+	durWantErr(t, "former slug of another tenant", err, storage.ErrNotFound)
+
+	// Another organization takes "first", then gives it up too.
+	o2 := durOrg(t, s, "acme", "o2", "first")
+	o2 = rename(o2, "fourth")
+	got, err := s.GetOrganizationByFormerSlug(ctx, "acme", "first")
+	durMust(t, err)
+	durSame(t, "organization by a slug given up twice", got, o2)
+
+	durMust(t, s.DeleteOrganization(ctx, "acme", "o1"))
+	_, err = s.GetOrganizationByFormerSlug(ctx, "acme", "second")
+	durWantErr(t, "former slug of a deleted organization", err, storage.ErrNotFound)
+}
+
+// A rename refused because the slug is taken remembers nothing.
+func durTestOrgFormerSlugRefusedRename(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	durTenant(t, s, "acme")
+	o := durOrg(t, s, "acme", "o1", "mine")
+	durOrg(t, s, "acme", "o2", "taken")
+	o.Slug = "taken"
+	durWantErr(t, "rename to a taken slug", s.UpdateOrganization(ctx, o), storage.ErrAlreadyExists)
+	_, err := s.GetOrganizationByFormerSlug(ctx, "acme", "mine")
+	durWantErr(t, "former slug after a refused rename", err, storage.ErrNotFound)
 }
 
 func durGetOrg(t *testing.T, s storage.Store, tenantID, id string) storage.Organization {

@@ -67,9 +67,52 @@ var durablePageTests = slices.Concat(
 			}))
 		},
 		list: func(t *testing.T, s storage.Store, tenant string, p storage.Page) ([]storage.AuditEntry, string, error) {
-			return s.ListAudit(t.Context(), tenant, p)
+			return s.ListAudit(t.Context(), tenant, storage.AuditFilter{}, p)
 		},
 		key: func(e storage.AuditEntry) string { return e.ID },
+	}.tests(),
+	// A filtered audit log pages the same way past the entries it skips.
+	durPagedList[storage.AuditEntry]{
+		name:        "AuditFiltered",
+		newestFirst: true,
+		add: func(t *testing.T, s storage.Store, tenant, id string, at time.Time) {
+			for _, e := range []storage.AuditEntry{
+				{TenantID: tenant, ID: id, Actor: "admin", Action: "member.add", Target: "o1", CreatedAt: at},
+				{TenantID: tenant, ID: id + "-other", Actor: "admin", Action: "member.add", Target: "o2", CreatedAt: at},
+			} {
+				durMust(t, s.AppendAudit(t.Context(), e))
+			}
+		},
+		list: func(t *testing.T, s storage.Store, tenant string, p storage.Page) ([]storage.AuditEntry, string, error) {
+			return s.ListAudit(t.Context(), tenant, storage.AuditFilter{Target: "o1", Action: "member"}, p)
+		},
+		key: func(e storage.AuditEntry) string { return e.ID },
+	}.tests(),
+	durPagedList[storage.User]{
+		name: "Users",
+		add: func(t *testing.T, s storage.Store, tenant, id string, at time.Time) {
+			durMust(t, s.CreateUser(t.Context(), storage.User{TenantID: tenant, ID: id, Email: id + "@example.test", CreatedAt: at, UpdatedAt: at}))
+		},
+		list: func(t *testing.T, s storage.Store, tenant string, p storage.Page) ([]storage.User, string, error) {
+			return s.SearchUsers(t.Context(), tenant, "", p)
+		},
+		key: func(u storage.User) string { return u.ID },
+	}.tests(),
+	// A search pages the same way past the users it skips.
+	durPagedList[storage.User]{
+		name: "UsersSearched",
+		add: func(t *testing.T, s storage.Store, tenant, id string, at time.Time) {
+			for _, u := range []storage.User{
+				{TenantID: tenant, ID: id, Email: id + "@Found.example", CreatedAt: at, UpdatedAt: at},
+				{TenantID: tenant, ID: id + "-other", Email: id + "@elsewhere.example", CreatedAt: at, UpdatedAt: at},
+			} {
+				durMust(t, s.CreateUser(t.Context(), u))
+			}
+		},
+		list: func(t *testing.T, s storage.Store, tenant string, p storage.Page) ([]storage.User, string, error) {
+			return s.SearchUsers(t.Context(), tenant, "@FOUND", p)
+		},
+		key: func(u storage.User) string { return u.ID },
 	}.tests(),
 )
 

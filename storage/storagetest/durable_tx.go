@@ -116,7 +116,7 @@ func durTxCheck(t *testing.T, s storage.Store, want bool) {
 	rs, err := s.ListRoles(ctx, "acme", "o1")
 	durMust(t, err)
 	present("role", notFoundIf(len(rs) == 0))
-	es, _, err := s.ListAudit(ctx, "acme", storage.Page{})
+	es, _, err := s.ListAudit(ctx, "acme", storage.AuditFilter{}, storage.Page{})
 	durMust(t, err)
 	present("audit entry", notFoundIf(len(es) == 0))
 }

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,6 +17,92 @@ var durableUserChangeTests = []durableTest{
 	{"User/DeleteTenantIsolation", durTestUserDeleteTenantIsolation},
 	{"User/Organizations", durTestUserOrganizations},
 	{"User/OrganizationsTenantIsolation", durTestUserOrganizationsTenantIsolation},
+	{"User/TenantRoles", durTestUserTenantRoles},
+	{"User/Search", durTestUserSearch},
+}
+
+// Tenant roles are read with the user wherever a user is read, and only
+// SetUserTenantRoles writes them.
+func durTestUserTenantRoles(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	durTenant(t, s, "acme")
+	u := durUser(t, s, "acme", "u1", "alice@example.test")
+	durMust(t, s.SetUserTenantRoles(ctx, "acme", "u1", []string{storage.TenantRoleAdmin}))
+	u.TenantRoles = []string{storage.TenantRoleAdmin}
+	got, err := s.GetUser(ctx, "acme", "u1")
+	durMust(t, err)
+	durSame(t, "user after SetUserTenantRoles", got, u)
+	got, err = s.GetUserByEmail(ctx, "acme", "alice@example.test")
+	durMust(t, err)
+	durSame(t, "user by email", got, u)
+
+	// UpdateUser leaves them alone.
+	changed := u
+	changed.Name, changed.TenantRoles = "Alice", nil
+	durMust(t, s.UpdateUser(ctx, changed))
+	got, err = s.GetUser(ctx, "acme", "u1")
+	durMust(t, err)
+	changed.TenantRoles = u.TenantRoles
+	durSame(t, "user after UpdateUser", got, changed)
+
+	rt := durToken("acme", "h1", "g1")
+	rt.Grant.UserID = "u1"
+	durMust(t, s.CreateRefreshToken(ctx, rt))
+	gotRT, err := s.GetRefreshToken(ctx, "acme", "g1")
+	durMust(t, err)
+	durSame(t, "refresh token's user tenant roles", gotRT.User.TenantRoles, u.TenantRoles)
+
+	durMust(t, s.SetUserTenantRoles(ctx, "acme", "u1", nil))
+	got, err = s.GetUser(ctx, "acme", "u1")
+	durMust(t, err)
+	durSame(t, "tenant roles after clearing", got.TenantRoles, []string(nil))
+	durWantErr(t, "tenant roles of a missing user", s.SetUserTenantRoles(ctx, "acme", "nobody", nil), storage.ErrNotFound)
+	durTenant(t, s, "other")
+	durWantErr(t, "tenant roles of another tenant's user", s.SetUserTenantRoles(ctx, "other", "u1", nil), storage.ErrNotFound)
+}
+
+// A search matches email or name, case-insensitively, anywhere in them;
+// LIKE's wildcards and escape are plain characters; other tenants'
+// users never match.
+func durTestUserSearch(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	durTenant(t, s, "acme")
+	durTenant(t, s, "other")
+	at := durT0
+	user := func(tenant, id, email, name string) storage.User {
+		at = at.Add(time.Minute)
+		u := storage.User{TenantID: tenant, ID: id, Email: email, Name: name, CreatedAt: at, UpdatedAt: at}
+		durMust(t, s.CreateUser(ctx, u))
+		return u
+	}
+	alice := user("acme", "u1", "Alice@Acme.test", "Alice Liddell")
+	bob := user("acme", "u2", "bob@example.test", "Bob ACME-Smith")
+	pct := user("acme", "u3", "percent%under_back\\slash@example.test", "")
+	noEmail := user("acme", "u4", "", "Carol")
+	user("other", "u1", "alice@acme.test", "Alice")
+	for _, c := range []struct {
+		q    string
+		want []storage.User
+	}{
+		{"", []storage.User{alice, bob, pct, noEmail}},
+		{"acme", []storage.User{alice, bob}},
+		{"ALICE@", []storage.User{alice}},
+		{"liddell", []storage.User{alice}},
+		{"carol", []storage.User{noEmail}},
+		{"%", []storage.User{pct}},
+		{"_back", []storage.User{pct}},
+		{"x_back", nil},
+		{"\\", []storage.User{pct}},
+		{"a%e", nil},
+		{"nobody", nil},
+	} {
+		got, next, err := s.SearchUsers(ctx, "acme", c.q, storage.Page{})
+		durMust(t, err)
+		if next != "" {
+			t.Errorf("search %q: next = %q after the only page", c.q, next)
+		}
+		durSame(t, fmt.Sprintf("users matching %q", c.q), got, c.want)
+	}
 }
 
 func durGetUser(t *testing.T, s storage.Store, tenantID, id string) storage.User {
